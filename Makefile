@@ -1,0 +1,31 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/supbot demo
+
+test: $(STAMP)
+	$(BIN)/ruff format --check bot handlers tests bench
+	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2 -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff format bot handlers tests bench
+	$(BIN)/ruff check --fix bot handlers tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/status.py
+
+clean:
+	rm -rf $(VENV) .supbot-demo

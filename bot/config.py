@@ -1,0 +1,542 @@
+"""Settings: secrets from the environment / .env, everything else from one TOML file.
+
+The schema lives here and only here. Unknown keys are errors: a typo in `operators` must not
+silently leave a channel unauthorized. Every problem is reported at once, with its key path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from bot.durations import DurationError, parse_duration
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+ROLES = ("viewer", "operator", "admin")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; `problems` lists every problem with its key path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+    def report(self) -> str:
+        lines = [f"configuration error in {self.source}:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    bot_token: str = ""
+    signing_secret: str = ""
+    app_token: str = ""
+    api_url: str = DEFAULT_SLACK_API_URL
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    name: str
+    url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class ChannelBinding:
+    id: str
+    programs: tuple[str, ...] = ()
+    jobs: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+    viewers: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+    critical: tuple[str, ...] = ()
+    alerts_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    dir: Path
+    retention: float = 90 * 86400.0
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    channel: str | None = None
+    mention: str | None = None
+    digest: str | None = None
+    node_down_after: float = 60.0
+    send_from_listener: bool = False
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    name: str
+    schedule: str
+    command: tuple[str, ...]
+    description: str = ""
+    timezone: str = "UTC"
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    overlap: str = "skip"
+    notify: str = "failure"
+    grace: float = 60.0
+
+
+@dataclass(frozen=True)
+class CommandSettings:
+    name: str
+    command: tuple[str, ...]
+    description: str = ""
+    args: str | None = None
+    timeout: float = 300.0
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommandSource:
+    name: str
+    command: tuple[str, ...]
+    allow: tuple[str, ...] = ()
+    timeout: float = 30.0
+    cwd: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    name: str
+    token: str = field(repr=False)
+    role: str = "viewer"
+    programs: tuple[str, ...] = ()
+    jobs: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: Path
+    timezone: str
+    storage: StorageSettings
+    nodes: tuple[NodeSettings, ...]
+    channels: tuple[ChannelBinding, ...] = ()
+    alerts: AlertSettings = AlertSettings()
+    jobs: tuple[JobSettings, ...] = ()
+    commands: tuple[CommandSettings, ...] = ()
+    command_sources: tuple[CommandSource, ...] = ()
+    api_tokens: tuple[ApiToken, ...] = ()
+    api_listen: str | None = None
+    console_user: str | None = None
+    console_channel: str | None = None
+    allow_dm: bool = False
+    usergroup_ttl: float = 300.0
+    status_cache_ttl: float = 5.0
+    audit_channel: str | None = None
+    redaction_patterns: tuple[str, ...] = ()
+    secrets: Secrets = Secrets()
+
+    def node(self, name: str) -> NodeSettings | None:
+        return next((n for n in self.nodes if n.name == name), None)
+
+    def binding(self, channel_id: str) -> ChannelBinding | None:
+        return next((c for c in self.channels if c.id == channel_id), None)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+class _Reader:
+    """Collects problems while reading one table; every getter returns a usable default."""
+
+    def __init__(self, table: Mapping[str, Any], path: str, problems: list[str], known: set[str]):
+        self.table, self.path, self.problems = table, path, problems
+        for key in table:
+            if key not in known:
+                hint = _closest(key, known)
+                self.problem(key, "unknown key" + (f" (did you mean '{hint}'?)" if hint else ""))
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append(f"{self.key(name)}: {message}")
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any, required: bool = False):
+        if name not in self.table:
+            if required:
+                self.problem(name, "is required")
+            return default
+        value = self.table[name]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            self.problem(name, f"expected {_kind_name(kind)}, got {type(value).__name__}")
+            return default
+        return value
+
+    def text(self, name: str, default: str | None = None, required: bool = False) -> Any:
+        value = self.get(name, str, default, required)
+        if required and isinstance(value, str) and not value.strip():
+            self.problem(name, "must not be empty")
+        return value
+
+    def strings(self, name: str, default: tuple[str, ...] = (), required: bool = False):
+        value = self.get(name, list, None, required)
+        if value is None:
+            return default
+        if not all(isinstance(v, str) for v in value):
+            self.problem(name, "expected a list of strings")
+            return default
+        return tuple(value)
+
+    def duration(self, name: str, default: float | None) -> Any:
+        if name not in self.table:
+            return default
+        try:
+            return parse_duration(self.table[name])
+        except DurationError as exc:
+            self.problem(name, str(exc))
+            return default
+
+    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
+        value = self.text(name, default)
+        if value not in options:
+            self.problem(name, f"must be one of {', '.join(options)}, got {value!r}")
+            return default
+        return str(value)
+
+    def table_list(self, name: str) -> list[tuple[str, Mapping[str, Any]]]:
+        value = self.table.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.problem(name, f"expected [[{name}]] tables")
+            return []
+        return [(f"{self.key(name)}[{i}]", v) for i, v in enumerate(value)]
+
+    def sub(self, name: str) -> Mapping[str, Any]:
+        value = self.table.get(name, {})
+        if not isinstance(value, dict):
+            self.problem(name, f"expected a [{name}] table")
+            return {}
+        return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", list: "a list", bool: "true or false", int: "a number"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _closest(word: str, options: set[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _env_string(env: Mapping[str, str], r: _Reader, key: str, required: bool) -> str | None:
+    """Read the NAME of an env var from `key` and return its value."""
+    var = r.text(key, None, required=required)
+    if not var:
+        return None
+    if var not in env or not env[var]:
+        r.problem(key, f"environment variable {var} is not set")
+        return None
+    return env[var]
+
+
+def _check_timezone(r: _Reader, key: str, value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.problem(key, f"unknown timezone {value!r} (use an IANA name like 'Europe/Paris')")
+
+
+def _read_nodes(top: _Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...]:
+    nodes: list[NodeSettings] = []
+    known = {"name", "url", "username", "password_env", "timeout"}
+    for path, table in top.table_list("nodes"):
+        r = _Reader(table, path, top.problems, known)
+        name = r.text("name", "", required=True)
+        url = r.text("url", "", required=True)
+        scheme = urlparse(url).scheme if url else ""
+        if url and scheme not in ("unix", "http", "https"):
+            r.problem("url", f"unsupported scheme {scheme!r} (use unix://, http:// or https://)")
+        timeout = r.duration("timeout", 5.0)
+        if timeout is not None and timeout <= 0:
+            r.problem("timeout", "must be more than 0")
+        password = _env_string(env, r, "password_env", required=False)
+        if name and any(n.name == name for n in nodes):
+            r.problem("name", f"duplicate node name {name!r}")
+        nodes.append(NodeSettings(name, url, r.text("username"), password, timeout or 5.0))
+    if not nodes:
+        top.problems.append("nodes: at least one [[nodes]] table is required")
+    return tuple(nodes)
+
+
+def _read_channels(top: _Reader) -> tuple[ChannelBinding, ...]:
+    known = {"id", "programs", "jobs", "commands", "viewers", "operators", "admins"}
+    known |= {"critical", "alerts_channel"}
+    out = []
+    for path, table in top.table_list("channels"):
+        r = _Reader(table, path, top.problems, known)
+        cid = r.text("id", "", required=True)
+        if cid and not re.fullmatch(r"[CGD][A-Z0-9]+", cid):
+            r.problem("id", f"{cid!r} is not a Slack channel ID (like C0123ABCD)")
+        members = {k: r.strings(k) for k in ("viewers", "operators", "admins")}
+        for key, values in members.items():
+            for v in values:
+                if v != "*" and not re.fullmatch(r"[UWS][A-Z0-9]+", v):
+                    r.problem(key, f"{v!r} is not a user ID (U…), user-group ID (S…) or '*'")
+        out.append(
+            ChannelBinding(
+                id=cid,
+                programs=r.strings("programs"),
+                jobs=r.strings("jobs"),
+                commands=r.strings("commands"),
+                critical=r.strings("critical"),
+                alerts_channel=r.text("alerts_channel"),
+                **members,
+            )
+        )
+    return tuple(out)
+
+
+def _argv(r: _Reader, key: str) -> tuple[str, ...]:
+    argv = r.strings(key, required=True)
+    if key in r.table and not argv:
+        r.problem(key, "must name a program: a list like ['php', 'artisan', 'cache:clear']")
+    return argv
+
+
+def _read_jobs(top: _Reader, tz: str) -> tuple[JobSettings, ...]:
+    known = {"name", "schedule", "command", "description", "timezone", "cwd", "env", "timeout"}
+    known |= {"overlap", "notify", "grace"}
+    out = []
+    for path, table in top.table_list("jobs"):
+        r = _Reader(table, path, top.problems, known)
+        schedule = r.text("schedule", "* * * * *", required=True)
+        if not croniter.is_valid(schedule) or len(schedule.split()) not in (5, 6):
+            r.problem("schedule", f"invalid cron expression {schedule!r}")
+        job_tz = r.text("timezone", tz)
+        _check_timezone(r, "timezone", job_tz)
+        out.append(
+            JobSettings(
+                name=r.text("name", "", required=True),
+                schedule=schedule,
+                command=_argv(r, "command"),
+                description=r.text("description", ""),
+                timezone=job_tz,
+                cwd=r.text("cwd"),
+                env=_string_map(r, "env"),
+                timeout=r.duration("timeout", None),
+                overlap=r.choice("overlap", ("skip", "allow"), "skip"),
+                notify=r.choice("notify", ("failure", "always", "never"), "failure"),
+                grace=r.duration("grace", 60.0),
+            )
+        )
+    return tuple(out)
+
+
+def _string_map(r: _Reader, key: str) -> dict[str, str]:
+    value = r.get(key, dict, {})
+    if not all(isinstance(v, str) for v in value.values()):
+        r.problem(key, "expected a table of strings")
+        return {}
+    return dict(value)
+
+
+def _read_commands(top: _Reader) -> tuple[CommandSettings, ...]:
+    known = {"name", "command", "description", "args", "timeout", "cwd", "env"}
+    out = []
+    for path, table in top.table_list("commands"):
+        r = _Reader(table, path, top.problems, known)
+        args = r.text("args")
+        if args is not None:
+            try:
+                re.compile(args)
+            except re.error as exc:
+                r.problem("args", f"invalid regular expression: {exc}")
+        out.append(
+            CommandSettings(
+                name=r.text("name", "", required=True),
+                command=_argv(r, "command"),
+                description=r.text("description", ""),
+                args=args,
+                timeout=r.duration("timeout", 300.0),
+                cwd=r.text("cwd"),
+                env=_string_map(r, "env"),
+            )
+        )
+    return tuple(out)
+
+
+def _read_sources(top: _Reader) -> tuple[CommandSource, ...]:
+    known = {"name", "command", "allow", "timeout", "cwd"}
+    out = []
+    for path, table in top.table_list("command_sources"):
+        r = _Reader(table, path, top.problems, known)
+        out.append(
+            CommandSource(
+                name=r.text("name", "", required=True),
+                command=_argv(r, "command"),
+                allow=r.strings("allow"),
+                timeout=r.duration("timeout", 30.0),
+                cwd=r.text("cwd"),
+            )
+        )
+    return tuple(out)
+
+
+def _read_tokens(top: _Reader, env: Mapping[str, str]) -> tuple[ApiToken, ...]:
+    known = {"name", "token_env", "role", "programs", "jobs", "commands"}
+    out = []
+    for path, table in top.table_list("api_tokens"):
+        r = _Reader(table, path, top.problems, known)
+        token = _env_string(env, r, "token_env", required=True) or ""
+        out.append(
+            ApiToken(
+                name=r.text("name", "", required=True),
+                token=token,
+                role=r.choice("role", ROLES, "viewer"),
+                programs=r.strings("programs"),
+                jobs=r.strings("jobs"),
+                commands=r.strings("commands"),
+            )
+        )
+    return tuple(out)
+
+
+_SECTIONS: dict[str, set[str]] = {
+    "storage": {"dir", "retention"},
+    "alerts": {"channel", "mention", "digest", "node_down_after", "send_from_listener"},
+    "api": {"listen"},
+    "console": {"user", "channel"},
+    "slack": {"allow_dm", "usergroup_ttl", "status_cache_ttl"},
+    "audit": {"channel"},
+    "redaction": {"patterns"},
+}
+_TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
+
+
+def _section(top: _Reader, name: str) -> _Reader:
+    return _Reader(top.sub(name), name, top.problems, _SECTIONS[name])
+
+
+def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) -> Settings:
+    """Build Settings from parsed TOML; raise ConfigError listing every problem."""
+    problems: list[str] = []
+    top = _Reader(data, "", problems, _TOP | set(_SECTIONS))
+    tz = top.text("timezone", "UTC")
+    _check_timezone(top, "timezone", tz)
+    storage = _section(top, "storage")
+    sdir = Path(storage.text("dir", ".supbot"))
+    alerts = _section(top, "alerts")
+    digest = alerts.text("digest")
+    if digest and not croniter.is_valid(digest):
+        alerts.problem("digest", f"invalid cron expression {digest!r}")
+    slack, console, api = _section(top, "slack"), _section(top, "console"), _section(top, "api")
+    redaction = _section(top, "redaction")
+    patterns = redaction.strings("patterns")
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            redaction.problem("patterns", f"invalid regular expression {p!r}: {exc}")
+    settings = Settings(
+        source=source,
+        timezone=tz,
+        storage=StorageSettings(
+            dir=sdir if sdir.is_absolute() else (source.parent / sdir).resolve(),
+            retention=storage.duration("retention", 90 * 86400.0),
+        ),
+        nodes=_read_nodes(top, env),
+        channels=_read_channels(top),
+        alerts=AlertSettings(
+            channel=alerts.text("channel"),
+            mention=alerts.text("mention"),
+            digest=digest,
+            node_down_after=alerts.duration("node_down_after", 60.0),
+            send_from_listener=alerts.get("send_from_listener", bool, False),
+        ),
+        jobs=_read_jobs(top, tz),
+        commands=_read_commands(top),
+        command_sources=_read_sources(top),
+        api_tokens=_read_tokens(top, env),
+        api_listen=api.text("listen"),
+        console_user=console.text("user"),
+        console_channel=console.text("channel"),
+        allow_dm=slack.get("allow_dm", bool, False),
+        usergroup_ttl=slack.duration("usergroup_ttl", 300.0),
+        status_cache_ttl=slack.duration("status_cache_ttl", 5.0),
+        audit_channel=_section(top, "audit").text("channel"),
+        redaction_patterns=patterns,
+        secrets=read_secrets(env),
+    )
+    _check_unique(problems, "jobs", [j.name for j in settings.jobs])
+    _check_unique(problems, "commands", [c.name for c in settings.commands])
+    _check_unique(problems, "channels", [c.id for c in settings.channels])
+    if problems:
+        raise ConfigError(str(source), problems)
+    return settings
+
+
+def _check_unique(problems: list[str], key: str, names: list[str]) -> None:
+    for i, name in enumerate(names):
+        if name and name in names[:i]:
+            problems.append(f"{key}[{i}].name: duplicate {name!r}")
+
+
+def read_secrets(env: Mapping[str, str]) -> Secrets:
+    """Slack secrets from the environment; the API URL always ends with '/'."""
+    url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    return Secrets(
+        bot_token=env.get("SLACK_BOT_TOKEN", ""),
+        signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+        app_token=env.get("SLACK_APP_TOKEN", ""),
+        api_url=url if url.endswith("/") else url + "/",
+    )
+
+
+def config_path(env: Mapping[str, str], explicit: str | None = None) -> Path:
+    return Path(explicit or env.get("SUPBOT_CONFIG") or "supbot.toml").absolute()
+
+
+def load_settings(
+    path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    dotenv: Callable[[], None] | None = None,
+) -> Settings:
+    """Read `.env` (without overriding the real environment), then the TOML file."""
+    if env is None:
+        if dotenv is None:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)
+        else:
+            dotenv()
+        env = os.environ
+    source = config_path(env, path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            str(source), ["file not found (set SUPBOT_CONFIG or copy supbot.example.toml)"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(str(source), [f"cannot read: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(source), [f"not valid TOML: {exc}"]) from None
+    return parse_settings(data, source, env)

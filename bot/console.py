@@ -1,0 +1,99 @@
+"""`supbot console`: a line-oriented chat speaking the `/sup` grammar, as `[console] user`.
+
+Buttons are numbered choices: type the number to click. Works with piped input.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from bot import errors
+from bot.auth import Access
+from bot.choices import choices
+from bot.render.text import render_text
+from bot.replies import Choice, MessageReply, Reply, TailReply
+from bot.services import Runtime
+
+BANNER = "supbot console — the /sup commands, as in Slack. `help` lists them, `quit` leaves."
+FOLLOW_SECONDS = 300.0
+
+
+class Console:
+    def __init__(self, runtime: Runtime, stdin: TextIO, stdout: TextIO) -> None:
+        self.runtime, self.stdin, self.stdout = runtime, stdin, stdout
+        self.pending: list[Choice] = []
+        self.interactive = stdin.isatty()
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def access(self) -> Access:
+        services = self.runtime.services
+        return services.authorizer.for_console()
+
+    def run(self) -> int:
+        self.say(BANNER)
+        while True:
+            if self.interactive:
+                self.stdout.write("sup> ")
+                self.stdout.flush()
+            line = self.stdin.readline()
+            if not line:
+                return 0
+            text = line.strip()
+            if text.startswith("/sup"):
+                text = text[4:].strip()
+            if text in ("quit", "exit", "q"):
+                return 0
+            if not text:
+                continue
+            if not self.interactive:
+                self.say(f"sup> {text}")
+            self.handle(text)
+
+    def handle(self, text: str) -> None:
+        if text.isdigit():
+            index = int(text) - 1
+            if not 0 <= index < len(self.pending):
+                more = f"pick 1–{len(self.pending)} or " if self.pending else ""
+                self.say(f"No choice {text} on the last answer; {more}type a command (`help`).")
+                return
+            text = self.pending[index].command
+            self.say(f"> {text}")
+        try:
+            reply = self.runtime.services.dispatcher.run_text(self.access(), text)
+        except errors.SupbotError as exc:
+            reply = MessageReply(str(exc), error=True)
+        self.show(reply)
+        if isinstance(reply, TailReply) and reply.follow:
+            self.follow(reply)
+
+    def show(self, reply: Reply) -> None:
+        self.say(render_text(reply))
+        self.pending = choices(reply)
+        if self.pending:
+            self.say("  " + "  ".join(f"[{i}] {c.label}" for i, c in enumerate(self.pending, 1)))
+
+    def follow(self, reply: TailReply) -> None:
+        """Print new lines every second until Ctrl-C or five minutes."""
+        services = self.runtime.services
+        tail = reply.tail
+        process = services.processes.find_one(self.access(), f"{tail.process}@{tail.node}", "tail")
+        offset, deadline = tail.offset, time.monotonic() + FOLLOW_SECONDS
+        self.say("(following; Ctrl-C stops)")
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(1)
+                lines, offset = services.processes.follow(process, offset, tail.stream)
+                for line in lines:
+                    self.say(line)
+        except KeyboardInterrupt:
+            self.say("(stopped following)")
+
+
+def run_console(runtime: Runtime) -> int:
+    runtime.install_sighup()
+    return Console(runtime, sys.stdin, sys.stdout).run()

@@ -1,0 +1,86 @@
+"""Expected failures. Each carries one sentence a user can act on; surfaces print `str(exc)`."""
+
+from __future__ import annotations
+
+
+class SupbotError(Exception):
+    """Base of every expected failure; the message is shown to the user as is."""
+
+    exit_code = 1
+
+
+class UsageError(SupbotError):
+    """The command could not be understood."""
+
+    exit_code = 2
+
+
+class NodeUnreachable(SupbotError):
+    """supervisord did not answer (down, refused, timed out, socket missing)."""
+
+    exit_code = 3
+
+    def __init__(self, node: str, reason: str) -> None:
+        self.node, self.reason = node, reason
+        super().__init__(f"node `{node}` unreachable ({reason})")
+
+
+class NodeMisconfigured(NodeUnreachable):
+    """supervisord answered but cannot be used: wrong credentials, no rpcinterface."""
+
+    def __init__(self, node: str, reason: str) -> None:
+        super().__init__(node, reason)
+        self.args = (f"node `{node}`: {reason}",)
+
+    def __str__(self) -> str:
+        return f"node `{self.node}`: {self.reason}"
+
+
+class NoSuchProcess(SupbotError):
+    def __init__(self, name: str, suggestions: list[str] | tuple[str, ...] = ()) -> None:
+        self.name, self.suggestions = name, list(suggestions)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"No process matches `{name}`.{hint} Try `status` to list processes.")
+
+
+class AmbiguousName(SupbotError):
+    def __init__(self, name: str, matches: list[str]) -> None:
+        self.name, self.matches = name, matches
+        shown = ", ".join(matches[:10]) + (" …" if len(matches) > 10 else "")
+        super().__init__(f"`{name}` matches {len(matches)} processes ({shown}); name one of them.")
+
+
+class AlreadyRunning(SupbotError):
+    pass
+
+
+class NotRunning(SupbotError):
+    pass
+
+
+class SpawnFailed(SupbotError):
+    pass
+
+
+class BadSignal(SupbotError):
+    pass
+
+
+class NoLogFile(SupbotError):
+    pass
+
+
+class ReloadFailed(SupbotError):
+    pass
+
+
+class ReloadChanged(SupbotError):
+    """The configuration changed between the preview and Apply."""
+
+
+class Forbidden(SupbotError):
+    """The asker may not do this here."""
+
+
+class NotConfigured(SupbotError):
+    """The channel or feature is not set up."""

@@ -1,0 +1,161 @@
+"""The `/sup` grammar, shared by Slack and the console: text in, a `Command` out."""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass, field
+
+from bot import errors
+
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    usage: str
+    summary: str
+    min_args: int = 0
+    max_args: int | None = 0
+    flags: tuple[str, ...] = ()
+
+
+VERBS: dict[str, Verb] = {}
+
+
+def verb(v: Verb) -> Verb:
+    """Register a subcommand (later features add theirs the same way)."""
+    VERBS[v.name] = v
+    return v
+
+
+for _v in (
+    Verb(
+        "status",
+        "status [pattern|@node] [--fresh]",
+        "processes with state, PID, uptime",
+        0,
+        1,
+        ("--fresh",),
+    ),
+    Verb("info", "info <process>", "everything known about one process", 1, 1),
+    Verb("start", "start <process|group|glob>…", "start processes", 1, None, ("--yes",)),
+    Verb("stop", "stop <process|group|glob>…", "stop processes", 1, None, ("--yes",)),
+    Verb(
+        "restart", "restart <process|group|glob>…", "stop then start processes", 1, None, ("--yes",)
+    ),
+    Verb("signal", "signal <process> <SIG>", "send a signal (HUP, USR1, …)", 2, 2, ("--yes",)),
+    Verb(
+        "tail",
+        "tail <process> [N] [--stderr] [--follow]",
+        "last N log lines (default 100)",
+        1,
+        2,
+        ("--stderr", "--follow", "-f", "-n"),
+    ),
+    Verb("clear", "clear <process>", "clear a process's logs", 1, 1, ("--yes",)),
+    Verb(
+        "reload", "reload", "show what reread + update would change, then apply", 0, 0, ("--apply",)
+    ),
+    Verb("help", "help [subcommand]", "this help", 0, 1),
+    Verb("cancel", "cancel", "dismiss a pending confirmation", 0, None),
+):
+    verb(_v)
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    args: tuple[str, ...] = ()
+    flags: frozenset[str] = frozenset()
+    options: dict[str, str] = field(default_factory=dict, hash=False)
+    text: str = ""
+
+    def flag(self, name: str) -> bool:
+        return name in self.flags
+
+    @property
+    def lines(self) -> int:
+        """The line count of `tail` (positional N or -n N)."""
+        raw = self.options.get("-n") or (self.args[1] if len(self.args) > 1 else "100")
+        try:
+            return int(raw)
+        except ValueError:
+            raise errors.UsageError(f"`{raw}` is not a line count; use a number like 50.") from None
+
+
+def nearest(word: str, limit: int = 3) -> list[str]:
+    return difflib.get_close_matches(word, list(VERBS), n=limit, cutoff=0.4)
+
+
+def usage_line(word: str) -> str:
+    close = nearest(word)
+    hint = f" Did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
+    return f"Unknown subcommand `{word[:40]}`.{hint} Try `help`."
+
+
+def parse(text: str) -> Command:
+    """Parse `/sup` text; raise UsageError with a short, helpful message."""
+    text = (text or "").strip()
+    if len(text) > MAX_TEXT:
+        raise errors.UsageError(
+            f"That is {len(text)} characters; /sup commands are short. Try `help`."
+        )
+    if not text:
+        return Command("status", text="status")
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        raise errors.UsageError("Unbalanced quotes in the command. Try `help`.") from None
+    if not words:
+        return Command("status", text="status")
+    name, rest = words[0].lower(), words[1:]
+    spec = VERBS.get(name)
+    if spec is None:
+        raise errors.UsageError(usage_line(words[0]))
+    args: list[str] = []
+    flags: set[str] = set()
+    options: dict[str, str] = {}
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        if word in ("-n", "--lines") and "-n" in spec.flags:
+            if i + 1 >= len(rest):
+                raise errors.UsageError("`-n` needs a number of lines, e.g. `tail web -n 50`.")
+            options["-n"] = rest[i + 1]
+            i += 2
+            continue
+        if word.startswith("--") or (
+            word.startswith("-") and len(word) == 2 and not word[1].isdigit()
+        ):
+            canonical = "--follow" if word == "-f" else word
+            if canonical not in spec.flags and word not in spec.flags:
+                allowed = ", ".join(f for f in spec.flags if f != "-n") or "none"
+                raise errors.UsageError(
+                    f"`{name}` has no option `{word[:30]}` (options: {allowed})."
+                )
+            flags.add(canonical)
+        else:
+            args.append(word)
+        i += 1
+    if name == "reload" and "--apply" in flags:
+        return Command(name, tuple(args), frozenset(flags), options, text)
+    if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
+        raise errors.UsageError(f"Usage: `{spec.usage}`")
+    return Command(name, tuple(args), frozenset(flags), options, text)
+
+
+def quote(*words: str) -> str:
+    """Command text for a button or a numbered choice."""
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def help_text(topic: str = "") -> str:
+    if topic:
+        spec = VERBS.get(topic.lower())
+        if spec is None:
+            return usage_line(topic)
+        return f"`{spec.usage}` — {spec.summary}"
+    width = max(len(v.usage) for v in VERBS.values())
+    return "\n".join(f"{v.usage.ljust(width)}  {v.summary}" for v in VERBS.values())

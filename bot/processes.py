@@ -1,0 +1,264 @@
+"""Process operations for every surface: status, info, start/stop/restart/signal, tail, clear.
+
+Takes an `Access` (who may do what), returns domain objects, audits every mutating action.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from bot import errors, names
+from bot.audit import AuditLog
+from bot.auth import Access, refusal
+from bot.domain import ActionOutcome, LogTail, NodeStatus, ProcessInfo, Totals
+from bot.redact import Redactor
+from bot.supervisor.client import MAX_TAIL_LINES, NodeClient
+from bot.supervisor.fleet import Fleet
+
+ACTIONS = ("start", "stop", "restart", "signal", "clear")
+
+
+@dataclass(frozen=True)
+class StatusView:
+    processes: tuple[ProcessInfo, ...]
+    nodes: tuple[NodeStatus, ...]
+    totals: Totals
+    cache_age: float
+    pattern: str = ""
+
+    def totals_by_node(self) -> dict[str, Totals]:
+        return {
+            n.node: Totals.of([p for p in self.processes if p.node == n.node]) for n in self.nodes
+        }
+
+
+@dataclass(frozen=True)
+class ProcessDetails:
+    process: ProcessInfo
+    log_preview: tuple[str, ...]
+    local: bool
+
+
+@dataclass(frozen=True)
+class ActionReport:
+    action: str
+    pattern: str
+    actor: str
+    outcomes: tuple[ActionOutcome, ...]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+
+class ProcessService:
+    def __init__(self, fleet: Fleet, audit: AuditLog, redactor: Redactor) -> None:
+        self.fleet, self.audit, self.redactor = fleet, audit, redactor
+
+    # --- reading -----------------------------------------------------------------------
+
+    def status(self, access: Access, pattern: str = "", fresh: bool = False) -> StatusView:
+        name, node = names.split_node(pattern) if pattern else ("", None)
+        nodes = [node] if node and node in self.fleet.clients else None
+        if node and nodes is None:
+            self.fleet.client(node)  # raises a UsageError naming the known nodes
+        statuses = self.fleet.status(nodes, fresh=fresh)
+        visible = access.visible(p for s in statuses for p in s.processes)
+        if pattern:
+            chosen = names.select(visible, pattern)
+            if not chosen and name not in ("", "*"):
+                raise errors.NoSuchProcess(pattern, names.suggest(pattern, visible))
+            visible = chosen
+        oldest = min((s.fetched_at for s in statuses), default=time.time())
+        shown = tuple(s for s in statuses if s.error or any(p.node == s.node for p in visible))
+        return StatusView(
+            tuple(visible), shown, Totals.of(visible), max(0.0, time.time() - oldest), pattern
+        )
+
+    def visible_processes(self, access: Access, fresh: bool = False) -> list[ProcessInfo]:
+        processes, _ = self.fleet.processes(fresh=fresh)
+        return access.visible(processes)
+
+    def find(self, access: Access, pattern: str, action: str = "info") -> list[ProcessInfo]:
+        """The visible processes `pattern` names; refuses when the role is too low."""
+        processes, statuses = self.fleet.processes(fresh=True)
+        try:
+            found = names.resolve(access.visible(processes), pattern)
+        except errors.NoSuchProcess:
+            _, node = names.split_node(pattern)
+            for status in statuses:
+                if status.error and node in (None, status.node):
+                    raise errors.NodeUnreachable(status.node, status.error) from None
+            raise
+        denied = [p for p in found if not access.allows(action, p)]
+        if denied:
+            raise errors.Forbidden(refusal(access.actor, action, denied[0].display_name))
+        return found
+
+    def find_one(self, access: Access, pattern: str, action: str = "info") -> ProcessInfo:
+        found = self.find(access, pattern, action)
+        if len(found) > 1:
+            return names.resolve_one(found, pattern)
+        return found[0]
+
+    def info(self, access: Access, pattern: str) -> ProcessDetails:
+        process = self.find_one(access, pattern, "info")
+        client = self.fleet.client(process.node)
+        process = _with_resources(client.process(process.full_name), client.local)
+        preview = self._tail(client, process.full_name, 10, "stdout").lines
+        return ProcessDetails(process, preview, client.local)
+
+    def tail(
+        self, access: Access, pattern: str, lines: int = 100, stream: str = "stdout"
+    ) -> LogTail:
+        if lines < 1 or lines > MAX_TAIL_LINES:
+            raise errors.UsageError(
+                f"Line count must be between 1 and {MAX_TAIL_LINES}, got {lines}."
+            )
+        process = self.find_one(access, pattern, "tail")
+        return self._tail(self.fleet.client(process.node), process.full_name, lines, stream)
+
+    def _tail(self, client: NodeClient, full_name: str, lines: int, stream: str) -> LogTail:
+        tail = client.tail(full_name, lines, stream)
+        return replace(tail, lines=tuple(self.redactor.redact_lines(tail.lines)))
+
+    def follow(self, process: ProcessInfo, offset: int, stream: str) -> tuple[list[str], int]:
+        """New redacted lines since `offset` (for --follow)."""
+        text, offset = self.fleet.client(process.node).read_log_from(
+            process.full_name, offset, stream
+        )
+        return self.redactor.redact_lines(text.splitlines()), offset
+
+    # --- acting ------------------------------------------------------------------------
+
+    def act(
+        self,
+        access: Access,
+        action: str,
+        pattern: str,
+        signal: str = "",
+        progress: Callable[[ActionOutcome], None] | None = None,
+    ) -> ActionReport:
+        """start/stop/restart/signal/clear every process the pattern names; audited."""
+        started = time.monotonic()
+        try:
+            targets = self.find(access, pattern, action)
+        except errors.Forbidden as exc:
+            self._audit(access, action, pattern, "refused", 0.0, str(exc))
+            raise
+        if action == "signal":
+            signal = _signal_name(signal)
+        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+            outcomes = list(pool.map(lambda p: self._act_one(action, p, signal), targets))
+        for node in {p.node for p in targets}:
+            self.fleet.invalidate(node)
+        report = ActionReport(
+            action, pattern, access.actor.id, tuple(outcomes), time.monotonic() - started
+        )
+        for o in outcomes:
+            self._audit(
+                access,
+                action,
+                f"{o.process}@{o.node}",
+                "ok" if o.ok else "failed",
+                o.seconds,
+                "" if o.ok else o.message,
+            )
+            if progress:
+                progress(o)
+        return report
+
+    def _act_one(self, action: str, process: ProcessInfo, signal: str) -> ActionOutcome:
+        client = self.fleet.client(process.node)
+        name = process.display_name
+        started = time.monotonic()
+        try:
+            if action in ("stop", "restart") and process.running:
+                client.stop(process.full_name)
+            if action in ("start", "restart"):
+                client.start(process.full_name, wait=True)
+            if action == "signal":
+                client.signal(process.full_name, signal)
+            if action == "clear":
+                client.clear_log(process.full_name)
+            after = client.process(process.full_name)
+        except errors.NodeUnreachable:
+            raise
+        except errors.SupbotError as exc:
+            return self._failure(client, process, action, str(exc), started)
+        seconds = time.monotonic() - started
+        ok = after.state == "RUNNING" if action in ("start", "restart") else True
+        if action == "stop":
+            ok = not after.running
+        message = _describe(action, after, signal)
+        if not ok:
+            return self._failure(client, after, action, message, started)
+        return ActionOutcome(
+            name, process.node, action, True, message, after.state, after.pid, seconds
+        )
+
+    def _failure(
+        self, client: NodeClient, process: ProcessInfo, action: str, message: str, started: float
+    ) -> ActionOutcome:
+        try:
+            info = client.process(process.full_name)
+            tail = self._tail(client, process.full_name, 20, "stderr").lines
+            if not tail:
+                tail = self._tail(client, process.full_name, 20, "stdout").lines
+        except errors.SupbotError:
+            info, tail = process, ()
+        return ActionOutcome(
+            process.display_name,
+            process.node,
+            action,
+            False,
+            message,
+            info.state,
+            info.pid,
+            time.monotonic() - started,
+            info.spawnerr,
+            "\n".join(tail),
+        )
+
+    def _audit(
+        self, access: Access, action: str, target: str, outcome: str, seconds: float, error: str
+    ) -> None:
+        a = access.actor
+        self.audit.record(a.id, a.surface, action, target, outcome, a.channel, seconds, error)
+
+
+def _describe(action: str, after: ProcessInfo, signal: str) -> str:
+    if action == "signal":
+        return f"sent SIG{signal} — {after.state}, pid {after.pid}"
+    if action == "clear":
+        return "log cleared"
+    if after.state == "RUNNING":
+        return f"RUNNING, pid {after.pid}"
+    return after.state + (f" ({after.spawnerr})" if after.spawnerr else "")
+
+
+def _signal_name(signal: str) -> str:
+    sig = signal.upper().removeprefix("SIG")
+    if not sig:
+        raise errors.UsageError("Name a signal, e.g. `signal web HUP`.")
+    return sig
+
+
+def _with_resources(process: ProcessInfo, local: bool) -> ProcessInfo:
+    """Memory and CPU from psutil when the node is on this host; absent otherwise."""
+    if not local or not process.pid:
+        return process
+    import psutil
+
+    try:
+        proc = psutil.Process(process.pid)
+        with proc.oneshot():
+            rss = proc.memory_info().rss
+        cpu = proc.cpu_percent(interval=0.1)
+    except (psutil.Error, OSError):
+        return process
+    return replace(process, memory_rss=rss, cpu_percent=cpu)

@@ -1,0 +1,155 @@
+"""Secret redaction for everything that leaves the machine: log lines, command output, alerts.
+
+Token shapes come from detect-secrets' maintained plugin regexes (their `denylist`), widened where
+a fixed length or lazy tail would leave part of the token behind. Our own rules add what
+detect-secrets cannot give a span for: key=value / JSON / YAML values, `Authorization` headers,
+URL passwords, command-line flags and whole private-key blocks. Key names stay visible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from detect_secrets.plugins.aws import AWSKeyDetector
+from detect_secrets.plugins.basic_auth import BasicAuthDetector
+from detect_secrets.plugins.github_token import GitHubTokenDetector
+from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+from detect_secrets.plugins.jwt import JwtTokenDetector
+from detect_secrets.plugins.openai import OpenAIDetector
+from detect_secrets.plugins.pypi_token import PypiTokenDetector
+from detect_secrets.plugins.sendgrid import SendGridDetector
+from detect_secrets.plugins.slack import SlackDetector
+from detect_secrets.plugins.stripe import StripeDetector
+
+REDACTED = "[REDACTED]"
+_FRESH = r"(?!\[REDACTED\])"  # never redact a placeholder twice: redaction is idempotent
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A regex whose first participating group in `groups` (else the whole match) is replaced."""
+
+    regex: re.Pattern[str]
+    groups: tuple[int | str, ...] = ()
+
+    def sub(self, text: str) -> str:
+        return self.regex.sub(self._replace, text)
+
+    def _replace(self, m: re.Match[str]) -> str:
+        whole = m.group()
+        if not whole:  # a zero-width match (possible in config patterns) hides nothing
+            return whole
+        for group in self.groups:
+            start, end = m.span(group)
+            if start >= 0:
+                return whole[: start - m.start()] + REDACTED + whole[end - m.start() :]
+        return REDACTED
+
+
+def _rule(pattern: str, *groups: int | str, flags: int = 0) -> _Rule:
+    return _Rule(re.compile(pattern, flags), groups)
+
+
+def _ds(pattern: re.Pattern[str], tail: str = "", group: int = 0) -> _Rule:
+    """A detect-secrets denylist regex, optionally widened by `tail` to the end of the token."""
+    regex = re.compile(f"(?:{pattern.pattern}){tail}", pattern.flags) if tail else pattern
+    return _Rule(regex, (group,) if group else ())
+
+
+# -----BEGIN <kind> PRIVATE KEY----- ... -----END <kind> PRIVATE KEY-----, as one block. A block
+# cut off by a tail window is redacted to the end of the text, or from its first base64 line.
+_KEY_KIND = r"[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?"
+_KEY_BEGIN = rf"-{{4,5}} ?BEGIN {_KEY_KIND} ?-{{4,5}}"
+_KEY_END = rf"-{{4,5}} ?END {_KEY_KIND} ?-{{4,5}}"
+_PRIVATE_KEYS = [
+    _rule(rf"{_KEY_BEGIN}.*?(?:{_KEY_END}|\Z)", flags=re.S),
+    _rule(rf"(?:^[A-Za-z0-9+/=]+[ \t]*\r?\n)*{_KEY_END}", flags=re.M),
+]
+
+# Authorization / Proxy-Authorization headers in any notation: the scheme stays, the rest goes.
+_HEADERS = [
+    _rule(
+        r"""\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
+        r"""(?>(?:[A-Za-z][\w.-]*[ \t]+)?)"""  # scheme (Bearer, Basic, token, AWS4-HMAC-SHA256...)
+        rf"""(?P<v>{_FRESH}[^\s"'\\][^\r\n"'\\]*)""",
+        "v",
+        flags=re.I,
+    ),
+    _rule(rf"\bbearer[ \t]+(?P<v>{_FRESH}[\w\-.~+/]{{16,}}=*)", "v", flags=re.I),
+]
+
+# scheme://user:password@host -> the user stays; the password may itself contain '@'.
+_URL_PASSWORDS = [
+    _rule(rf"""(?<=://)[^\s:/?#@"'<>]*:(?P<v>{_FRESH}[^\s/?#"'<>]+)(?=@)""", "v"),
+    _ds(BasicAuthDetector.denylist[0], group=1),
+]
+
+_TOKENS = [
+    _ds(SlackDetector.denylist[0], tail=r"[\w-]*"),  # xoxb-, xoxp-, xoxa-, xoxs-, ...
+    _ds(SlackDetector.denylist[1], tail=r"[\w-]*"),  # incoming-webhook URLs
+    _rule(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}"),  # app-level and refresh tokens
+    _ds(AWSKeyDetector.denylist[0]),  # AKIA.../ASIA... access key IDs
+    _ds(AWSKeyDetector.denylist[1], group=1),  # aws ... key = "<40 chars>"
+    _ds(GitHubTokenDetector.denylist[0], tail=r"\w*"),
+    _rule(r"\bgithub_pat_\w{20,}"),
+    *(_ds(p) for p in GitLabTokenDetector.denylist),
+    _ds(StripeDetector.denylist[0], tail=r"[0-9a-zA-Z]*"),  # detect-secrets stops at 24 chars
+    _rule(r"\b[rs]k_test_[0-9a-zA-Z]{16,}"),
+    _ds(JwtTokenDetector.denylist[0], tail=r"[\w\-+/=]*"),  # its lazy tail skips the signature
+    _ds(SendGridDetector.denylist[0]),
+    _ds(OpenAIDetector.denylist[0]),
+    *(_ds(p) for p in PypiTokenDetector.denylist),
+]
+
+# Keys whose value is a secret; any prefix is allowed (DB_PASSWORD, client_secret, apiKey,
+# x-api-key, spring.datasource.password), but the key must end with one of these words.
+_KEYWORDS = (
+    r"pass(?:word|wd|phrase)|pwd|secret|token|(?:api|access|secret|private)[_-]?key|credentials?"
+)
+# An unquoted value ends at a space, quote or bracket; at & , ; ) only before another key=
+# or the end of the value, so "password=a&b,c" is redacted whole but "token=x&limit=5" is not.
+_HARD = r"""[^\s&,;)"'}\]]"""
+_KEY_VALUES = [
+    _rule(
+        rf"""(?<![\w.-])[\w.-]*?(?:{_KEYWORDS})"""
+        r"""(?:\\?["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"""  # = : => := with the key's closing quote
+        rf"""{_FRESH}(?:\\"(?P<e>.+?)\\"|"(?P<d>(?:\\.|[^"\\\n])+)"|'(?P<s>[^'\n]+)'"""
+        rf"""|(?P<b>(?:{_HARD}|[&,;)](?={_HARD})(?![\w.-]+[=:]))+))""",
+        "e",
+        "d",
+        "s",
+        "b",
+        flags=re.I,
+    ),
+    _rule(rf"(?<![\w-])--[\w-]*?(?:{_KEYWORDS})[ \t]+(?P<v>{_FRESH}[^\s-]\S*)", "v", flags=re.I),
+]
+
+
+class Redactor:
+    """Replaces secrets with "[REDACTED]"; compiled once, safe to share between threads."""
+
+    def __init__(self, extra_patterns: Sequence[str] = ()) -> None:
+        """`extra_patterns` come from config `[redaction] patterns`: group 1 if any, else all."""
+        compiled = [re.compile(p, re.M) for p in extra_patterns]
+        extra = [_Rule(regex, (1,) if regex.groups else ()) for regex in compiled]
+        self._rules: list[_Rule] = [
+            *_PRIVATE_KEYS,
+            *extra,
+            *_HEADERS,
+            *_URL_PASSWORDS,
+            *_TOKENS,
+            *_KEY_VALUES,
+        ]
+
+    def redact(self, text: str) -> str:
+        """`text` (any number of lines) with every secret found replaced."""
+        for rule in self._rules:
+            text = rule.sub(text)
+        return text
+
+    def redact_lines(self, lines: Iterable[str]) -> list[str]:
+        """Redacts lines together, so multi-line secrets are seen; a key block becomes one line."""
+        items = list(lines)
+        return self.redact("\n".join(items)).split("\n") if items else []

@@ -1,0 +1,97 @@
+"""The service bundle every surface uses, and the runtime that swaps it on SIGHUP."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.audit import AuditLog
+from bot.auth import Authorizer, GroupMembers, no_groups
+from bot.config import ConfigError, Settings, load_settings
+from bot.dispatch import Dispatcher
+from bot.processes import ProcessService
+from bot.redact import Redactor
+from bot.reload import ReloadService
+from bot.state import Store
+from bot.supervisor.fleet import Fleet
+
+log = logging.getLogger("supbot")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    audit: AuditLog
+    fleet: Fleet
+    redactor: Redactor
+    processes: ProcessService
+    reload: ReloadService
+    dispatcher: Dispatcher
+    authorizer: Authorizer
+
+    @classmethod
+    def build(cls, settings: Settings, group_members: GroupMembers = no_groups) -> Services:
+        store = Store(settings.storage.dir)
+        audit = AuditLog(store)
+        fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl)
+        redactor = Redactor(settings.redaction_patterns)
+        processes = ProcessService(fleet, audit, redactor)
+        reload = ReloadService(fleet, audit)
+        return cls(
+            settings=settings,
+            store=store,
+            audit=audit,
+            fleet=fleet,
+            redactor=redactor,
+            processes=processes,
+            reload=reload,
+            dispatcher=Dispatcher(processes, reload),
+            authorizer=Authorizer(settings, group_members),
+        )
+
+    def close(self) -> None:
+        self.fleet.close()
+
+
+class Runtime:
+    """Holds the current Services; SIGHUP re-reads the config, a bad file keeps the old one."""
+
+    def __init__(
+        self,
+        config: str | None,
+        build: Callable[[Settings], Services] = Services.build,
+    ) -> None:
+        self.config = config
+        self._build = build
+        self.services = build(load_settings(config))
+        self._lock = threading.Lock()
+        self.on_reload: list[Callable[[Services], None]] = []
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def reload_config(self) -> bool:
+        """Re-read the file; return True when the new settings are in force."""
+        try:
+            settings = load_settings(self.config)
+            services = self._build(settings)
+        except ConfigError as exc:
+            log.error("config reload failed, keeping the previous configuration:\n%s", exc.report())
+            return False
+        with self._lock:
+            old, self.services = self.services, services
+        for callback in self.on_reload:
+            callback(services)
+        old.close()
+        log.info("configuration reloaded from %s", settings.source)
+        return True
+
+    def install_sighup(self) -> None:
+        """Only the main thread may set signal handlers."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGHUP, lambda *_: self.reload_config())

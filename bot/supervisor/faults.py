@@ -1,0 +1,86 @@
+"""Map XML-RPC Faults and transport errors to supbot's domain errors."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import xmlrpc.client
+from xml.parsers.expat import ExpatError
+
+from supervisor.xmlrpc import Faults
+
+from bot import errors
+
+NO_RPCINTERFACE = (
+    "supervisord has no [rpcinterface:supervisor] section; add it "
+    "(rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface) and restart supervisord"
+)
+
+
+def map_fault(node: str, fault: xmlrpc.client.Fault, target: str = "") -> errors.SupbotError:
+    """One Fault → one domain error with a sentence the user can act on."""
+    code, text = fault.faultCode, fault.faultString
+    detail = text.split(":", 1)[1].strip() if ":" in text else text
+    what = f"`{target}`" if target else "the process"
+    table: dict[int, errors.SupbotError] = {
+        Faults.BAD_NAME: errors.NoSuchProcess(target or detail),
+        Faults.ALREADY_STARTED: errors.AlreadyRunning(f"{what} is already running."),
+        Faults.NOT_RUNNING: errors.NotRunning(f"{what} is not running."),
+        Faults.SPAWN_ERROR: errors.SpawnFailed(
+            f"{what} failed to start: {detail or 'spawn error'}."
+        ),
+        Faults.ABNORMAL_TERMINATION: errors.SpawnFailed(f"{what} exited while starting."),
+        Faults.BAD_SIGNAL: errors.BadSignal(
+            f"`{detail}` is not a signal supervisord knows; use a name like HUP, TERM, USR1."
+        ),
+        Faults.NO_FILE: errors.NoLogFile(
+            f"{what} has no log file for that stream (stdout_logfile=NONE or redirect_stderr)."
+        ),
+        Faults.NOT_EXECUTABLE: errors.SpawnFailed(f"{what}: command is not executable ({detail})."),
+        Faults.FAILED: errors.SupbotError(f"{what}: supervisord reported a failure ({detail})."),
+        Faults.CANT_REREAD: errors.ReloadFailed(
+            f"supervisord cannot read its configuration: {detail}. Fix the file and try again."
+        ),
+        Faults.SHUTDOWN_STATE: errors.NodeUnreachable(node, "supervisord is shutting down"),
+        Faults.UNKNOWN_METHOD: errors.NodeMisconfigured(node, NO_RPCINTERFACE),
+        Faults.STILL_RUNNING: errors.SupbotError(f"{what} is still running; stop it first."),
+        Faults.ALREADY_ADDED: errors.SupbotError(f"{what} was already added."),
+    }
+    return table.get(code, errors.SupbotError(f"node `{node}`: supervisord answered {text}"))
+
+
+def map_transport_error(
+    node: str, url: str, timeout: float, exc: BaseException
+) -> errors.SupbotError:
+    """Socket, HTTP and parse errors → NodeUnreachable / NodeMisconfigured."""
+    path = url[len("unix://") :] if url.startswith("unix://") else url
+    if isinstance(exc, xmlrpc.client.ProtocolError):
+        if exc.errcode == 401:
+            return errors.NodeMisconfigured(
+                node, "wrong username or password (check username and password_env)"
+            )
+        if exc.errcode == 404:
+            return errors.NodeMisconfigured(
+                node, f"no XML-RPC endpoint at {url} (is this supervisord's address?)"
+            )
+        return errors.NodeUnreachable(node, f"HTTP {exc.errcode} {exc.errmsg}")
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return errors.NodeUnreachable(node, f"no answer within {timeout:g}s")
+    if isinstance(exc, FileNotFoundError):
+        return errors.NodeUnreachable(node, f"socket {path} not found — is supervisord running?")
+    if isinstance(exc, PermissionError):
+        return errors.NodeUnreachable(
+            node,
+            f"permission denied on {path} — run supbot as a user allowed by "
+            "[unix_http_server] chmod/chown",
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return errors.NodeUnreachable(node, "connection refused")
+    if isinstance(exc, ssl.SSLError):
+        return errors.NodeUnreachable(node, f"TLS error: {exc.reason or exc}")
+    if isinstance(exc, http.client.HTTPException | ExpatError):
+        return errors.NodeUnreachable(node, f"not an XML-RPC answer ({type(exc).__name__})")
+    if isinstance(exc, OSError):
+        return errors.NodeUnreachable(node, exc.strerror or type(exc).__name__)
+    return errors.NodeUnreachable(node, type(exc).__name__)

@@ -1,0 +1,86 @@
+"""All nodes together: parallel reads, one in-flight read per node, a short status cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from bot import errors
+from bot.config import NodeSettings
+from bot.domain import NodeStatus, ProcessInfo
+from bot.supervisor.client import NodeClient
+
+
+class Fleet:
+    """Status of every node. A dead node costs one timeout, in parallel with the others;
+    concurrent askers of the same node share one `getAllProcessInfo`."""
+
+    def __init__(self, nodes: Iterable[NodeSettings], cache_ttl: float = 5.0) -> None:
+        self.clients = {n.name: NodeClient(n) for n in nodes}
+        self.cache_ttl = cache_ttl
+        self._cache: dict[str, NodeStatus] = {}
+        self._inflight: dict[str, Future[NodeStatus]] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=max(4, len(self.clients) * 2))
+
+    def client(self, node: str) -> NodeClient:
+        try:
+            return self.clients[node]
+        except KeyError:
+            known = ", ".join(self.clients)
+            raise errors.UsageError(f"Unknown node `{node}`; nodes: {known}.") from None
+
+    @property
+    def multi_node(self) -> bool:
+        return len(self.clients) > 1
+
+    def status(self, nodes: Iterable[str] | None = None, fresh: bool = False) -> list[NodeStatus]:
+        """One NodeStatus per node (error set when unreachable), fetched in parallel."""
+        names = list(nodes) if nodes is not None else list(self.clients)
+        futures = [self._status_future(name, fresh) for name in names]
+        return [f.result() for f in futures]
+
+    def _status_future(self, name: str, fresh: bool) -> Future[NodeStatus]:
+        client = self.client(name)
+        with self._lock:
+            cached = self._cache.get(name)
+            if not fresh and cached and time.time() - cached.fetched_at < self.cache_ttl:
+                done: Future[NodeStatus] = Future()
+                done.set_result(cached)
+                return done
+            running = self._inflight.get(name)
+            if running is not None:
+                return running
+            future = self._pool.submit(self._read, client)
+            self._inflight[name] = future
+        return future
+
+    def _read(self, client: NodeClient) -> NodeStatus:
+        started = time.time()
+        try:
+            processes = client.all_processes()
+            status = NodeStatus(client.name, processes, started, None, client.local)
+        except errors.NodeUnreachable as exc:
+            status = NodeStatus(client.name, (), started, exc.reason, client.local)
+        with self._lock:
+            self._inflight.pop(client.name, None)
+            if status.error is None:
+                self._cache[client.name] = status
+        return status
+
+    def invalidate(self, node: str | None = None) -> None:
+        """Forget cached status after an action, so the next read is fresh."""
+        with self._lock:
+            if node is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(node, None)
+
+    def processes(self, fresh: bool = False) -> tuple[list[ProcessInfo], list[NodeStatus]]:
+        statuses = self.status(fresh=fresh)
+        return [p for s in statuses for p in s.processes], statuses
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,126 @@
+"""Shared fixtures: a real supervisord in a temp dir (never a mock of its API)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, parse_settings
+from bot.embedded import EmbeddedSupervisor
+from bot.services import Services
+
+PY = sys.executable
+
+# Small, fast sample programs for tests. `startsecs=0` where the test does not care.
+PROGRAMS = f"""
+[program:web]
+command={PY} -u -c "import time,sys;[(print('web line %d café €' % i, flush=True), print('web err %d' % i, file=sys.stderr, flush=True), time.sleep(0.2)) for i in range(100000)]"
+startsecs=1
+stopwaitsecs=5
+
+[program:worker]
+command={PY} -u -c "import time;[(print('tick', flush=True), time.sleep(0.5)) for i in range(100000)]"
+process_name=%(program_name)s_%(process_num)02d
+numprocs=2
+startsecs=0
+
+[program:broken]
+command={PY} -c "import sys; print('boom: cannot connect to db', file=sys.stderr); sys.exit(3)"
+autostart=false
+startsecs=1
+startretries=0
+
+[program:idle]
+command={PY} -c "import time; time.sleep(100000)"
+autostart=false
+startsecs=0
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def short_tmp() -> Path:
+    # unix socket paths are limited to ~107 bytes: keep the directory short.
+    return Path(tempfile.mkdtemp(prefix="sb-", dir="/tmp"))
+
+
+@pytest.fixture
+def supervisor() -> Iterator[EmbeddedSupervisor]:
+    sv = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS, http_port=free_port())
+    sv.start()
+    wait_until(lambda: _running(sv) >= 3, 10)
+    yield sv
+    sv.stop()
+
+
+def _running(sv: EmbeddedSupervisor) -> int:
+    from bot.supervisor.client import NodeClient
+
+    return sum(p.state == "RUNNING" for p in NodeClient(sv.node()).all_processes())
+
+
+def wait_until(predicate: Callable[[], object], seconds: float, interval: float = 0.05) -> None:
+    """Poll with a deadline (never a bare sleep)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {seconds}s")
+        time.sleep(interval)
+
+
+def make_settings(tmp: Path, toml: str, env: dict[str, str] | None = None) -> Settings:
+    import tomllib
+
+    source = tmp / "supbot.toml"
+    source.write_text(toml)
+    return parse_settings(tomllib.loads(toml), source, env or {})
+
+
+def basic_toml(sv: EmbeddedSupervisor, extra: str = "") -> str:
+    return f"""
+[storage]
+dir = "state"
+
+[[nodes]]
+name = "local"
+url = "{sv.url}"
+timeout = "3s"
+
+[[channels]]
+id = "C0OPS"
+programs = ["*"]
+jobs = ["*"]
+commands = ["*"]
+critical = ["web"]
+viewers = ["*"]
+operators = ["U0OPER"]
+admins = ["U0ADMIN"]
+
+[[channels]]
+id = "C0WEB"
+programs = ["web"]
+viewers = ["*"]
+operators = ["U0WEBOP"]
+
+[console]
+user = "U0ADMIN"
+channel = "C0OPS"
+{extra}
+"""
+
+
+@pytest.fixture
+def services(supervisor: EmbeddedSupervisor, tmp_path: Path) -> Iterator[Services]:
+    svc = Services.build(make_settings(tmp_path, basic_toml(supervisor)))
+    yield svc
+    svc.close()
