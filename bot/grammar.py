@@ -58,6 +58,13 @@ for _v in (
     Verb(
         "reload", "reload", "show what reread + update would change, then apply", 0, 0, ("--apply",)
     ),
+    Verb("jobs", "jobs", "scheduled jobs: schedule, next runs, last result", 0, 0),
+    Verb("job", "job run|history <name> [run-id]", "run a job now, or its last runs", 2, 3),
+    Verb("schedule", "schedule run", "run every job that is due now", 1, 1),
+    Verb("commands", "commands", "the allow-listed commands you may run here", 0, 0),
+    Verb("run", "run <command> [args…]", "run an allow-listed command", 1, None),
+    Verb("snooze", "snooze [<process> [1h|24h]]", "list snoozed alerts, or snooze one", 0, 2),
+    Verb("unsnooze", "unsnooze <process>", "cancel a snooze", 1, 1),
     Verb("help", "help [subcommand]", "this help", 0, 1),
     Verb("cancel", "cancel", "dismiss a pending confirmation", 0, None),
 ):
@@ -114,6 +121,11 @@ def parse(text: str) -> Command:
     spec = VERBS.get(name)
     if spec is None:
         raise errors.UsageError(usage_line(words[0]))
+    if name == "run":
+        # Everything after the command name is an argument, passed as argv (never a shell).
+        if not rest:
+            raise errors.UsageError(f"Usage: `{spec.usage}`")
+        return Command(name, tuple(rest), frozenset(), {}, text)
     args: list[str] = []
     flags: set[str] = set()
     options: dict[str, str] = {}

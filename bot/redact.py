@@ -33,6 +33,7 @@ class _Rule:
 
     regex: re.Pattern[str]
     groups: tuple[int | str, ...] = ()
+    hints: tuple[str, ...] = ()  # lower-case; every match contains one, so absent = skip the rule
 
     def sub(self, text: str) -> str:
         return self.regex.sub(self._replace, text)
@@ -48,14 +49,14 @@ class _Rule:
         return REDACTED
 
 
-def _rule(pattern: str, *groups: int | str, flags: int = 0) -> _Rule:
-    return _Rule(re.compile(pattern, flags), groups)
+def _rule(pattern: str, *groups: int | str, flags: int = 0, hints: Sequence[str] = ()) -> _Rule:
+    return _Rule(re.compile(pattern, flags), groups, tuple(hints))
 
 
-def _ds(pattern: re.Pattern[str], tail: str = "", group: int = 0) -> _Rule:
+def _ds(pattern: re.Pattern[str], tail: str = "", group: int = 0, hint: str = "") -> _Rule:
     """A detect-secrets denylist regex, optionally widened by `tail` to the end of the token."""
     regex = re.compile(f"(?:{pattern.pattern}){tail}", pattern.flags) if tail else pattern
-    return _Rule(regex, (group,) if group else ())
+    return _Rule(regex, (group,) if group else (), (hint,) if hint else ())
 
 
 # -----BEGIN <kind> PRIVATE KEY----- ... -----END <kind> PRIVATE KEY-----, as one block. A block
@@ -64,8 +65,8 @@ _KEY_KIND = r"[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?"
 _KEY_BEGIN = rf"-{{4,5}} ?BEGIN {_KEY_KIND} ?-{{4,5}}"
 _KEY_END = rf"-{{4,5}} ?END {_KEY_KIND} ?-{{4,5}}"
 _PRIVATE_KEYS = [
-    _rule(rf"{_KEY_BEGIN}.*?(?:{_KEY_END}|\Z)", flags=re.S),
-    _rule(rf"(?:^[A-Za-z0-9+/=]+[ \t]*\r?\n)*{_KEY_END}", flags=re.M),
+    _rule(rf"{_KEY_BEGIN}.*?(?:{_KEY_END}|\Z)", flags=re.S, hints=["private key"]),
+    _rule(rf"(?:^[A-Za-z0-9+/=]+[ \t]*\r?\n)*{_KEY_END}", flags=re.M, hints=["private key"]),
 ]
 
 # Authorization / Proxy-Authorization headers in any notation: the scheme stays, the rest goes.
@@ -76,27 +77,29 @@ _HEADERS = [
         rf"""(?P<v>{_FRESH}[^\s"'\\][^\r\n"'\\]*)""",
         "v",
         flags=re.I,
+        hints=["authorization"],
     ),
-    _rule(rf"\bbearer[ \t]+(?P<v>{_FRESH}[\w\-.~+/]{{16,}}=*)", "v", flags=re.I),
+    _rule(rf"\bbearer[ \t]+(?P<v>{_FRESH}[\w\-.~+/]{{16,}}=*)", "v", flags=re.I, hints=["bearer"]),
 ]
 
 # scheme://user:password@host -> the user stays; the password may itself contain '@'.
 _URL_PASSWORDS = [
-    _rule(rf"""(?<=://)[^\s:/?#@"'<>]*:(?P<v>{_FRESH}[^\s/?#"'<>]+)(?=@)""", "v"),
-    _ds(BasicAuthDetector.denylist[0], group=1),
+    _rule(rf"""://[^\s:/?#@"'<>]*:(?P<v>{_FRESH}[^\s/?#"'<>]+)(?=@)""", "v", hints=["@"]),
+    _ds(BasicAuthDetector.denylist[0], group=1, hint="@"),
 ]
 
 _TOKENS = [
-    _ds(SlackDetector.denylist[0], tail=r"[\w-]*"),  # xoxb-, xoxp-, xoxa-, xoxs-, ...
-    _ds(SlackDetector.denylist[1], tail=r"[\w-]*"),  # incoming-webhook URLs
-    _rule(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}"),  # app-level and refresh tokens
+    _ds(SlackDetector.denylist[0], tail=r"[\w-]*", hint="xox"),  # xoxb-, xoxp-, xoxa-, xoxs-...
+    _ds(SlackDetector.denylist[1], tail=r"[\w-]*", hint="hooks.slack.com"),  # webhook URLs
+    _rule(r"xox[a-z]-[A-Za-z0-9-]{8,}"),  # refresh (xoxe-) and other token kinds
+    _rule(r"xapp-[A-Za-z0-9-]{8,}"),  # app-level tokens
     _ds(AWSKeyDetector.denylist[0]),  # AKIA.../ASIA... access key IDs
-    _ds(AWSKeyDetector.denylist[1], group=1),  # aws ... key = "<40 chars>"
+    _ds(AWSKeyDetector.denylist[1], group=1, hint="aws"),  # aws ... key = "<40 chars>"
     _ds(GitHubTokenDetector.denylist[0], tail=r"\w*"),
-    _rule(r"\bgithub_pat_\w{20,}"),
+    _rule(r"github_pat_\w{20,}"),
     *(_ds(p) for p in GitLabTokenDetector.denylist),
-    _ds(StripeDetector.denylist[0], tail=r"[0-9a-zA-Z]*"),  # detect-secrets stops at 24 chars
-    _rule(r"\b[rs]k_test_[0-9a-zA-Z]{16,}"),
+    _ds(StripeDetector.denylist[0], tail=r"[0-9a-zA-Z]*", hint="k_live_"),  # its match stops at 24
+    _rule(r"[rs]k_test_[0-9a-zA-Z]{16,}", hints=["k_test_"]),
     _ds(JwtTokenDetector.denylist[0], tail=r"[\w\-+/=]*"),  # its lazy tail skips the signature
     _ds(SendGridDetector.denylist[0]),
     _ds(OpenAIDetector.denylist[0]),
@@ -108,12 +111,13 @@ _TOKENS = [
 _KEYWORDS = (
     r"pass(?:word|wd|phrase)|pwd|secret|token|(?:api|access|secret|private)[_-]?key|credentials?"
 )
+_KEY_HINTS = ("pass", "pwd", "secret", "token", "key", "credential")
 # An unquoted value ends at a space, quote or bracket; at & , ; ) only before another key=
 # or the end of the value, so "password=a&b,c" is redacted whole but "token=x&limit=5" is not.
 _HARD = r"""[^\s&,;)"'}\]]"""
 _KEY_VALUES = [
     _rule(
-        rf"""(?<![\w.-])[\w.-]*?(?:{_KEYWORDS})"""
+        rf"""(?:{_KEYWORDS})"""
         r"""(?:\\?["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"""  # = : => := with the key's closing quote
         rf"""{_FRESH}(?:\\"(?P<e>.+?)\\"|"(?P<d>(?:\\.|[^"\\\n])+)"|'(?P<s>[^'\n]+)'"""
         rf"""|(?P<b>(?:{_HARD}|[&,;)](?={_HARD})(?![\w.-]+[=:]))+))""",
@@ -122,8 +126,14 @@ _KEY_VALUES = [
         "s",
         "b",
         flags=re.I,
+        hints=_KEY_HINTS,
     ),
-    _rule(rf"(?<![\w-])--[\w-]*?(?:{_KEYWORDS})[ \t]+(?P<v>{_FRESH}[^\s-]\S*)", "v", flags=re.I),
+    _rule(
+        rf"(?<![\w-])--[\w-]*?(?:{_KEYWORDS})[ \t]+(?P<v>{_FRESH}[^\s-]\S*)",
+        "v",
+        flags=re.I,
+        hints=["--"],
+    ),
 ]
 
 
@@ -145,8 +155,10 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """`text` (any number of lines) with every secret found replaced."""
+        lowered = text.lower()  # redaction only removes text, so hints absent now stay absent
         for rule in self._rules:
-            text = rule.sub(text)
+            if not rule.hints or any(hint in lowered for hint in rule.hints):
+                text = rule.sub(text)
         return text
 
     def redact_lines(self, lines: Iterable[str]) -> list[str]:
