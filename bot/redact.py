@@ -33,9 +33,11 @@ class _Rule:
 
     regex: re.Pattern[str]
     groups: tuple[int | str, ...] = ()
-    hints: tuple[str, ...] = ()  # lower-case; every match contains one, so absent = skip the rule
+    hints: tuple[str, ...] = ()  # every match contains one of these: skip the regex without them
 
     def sub(self, text: str) -> str:
+        if self.hints and not any(hint in text for hint in self.hints):
+            return text
         return self.regex.sub(self._replace, text)
 
     def _replace(self, m: re.Match[str]) -> str:
@@ -53,6 +55,11 @@ def _rule(pattern: str, *groups: int | str, flags: int = 0, hints: Sequence[str]
     return _Rule(re.compile(pattern, flags), groups, tuple(hints))
 
 
+def _anycase(*words: str) -> str:
+    """Case-insensitive alternation that keeps re's fast first-character scan (re.I loses it)."""
+    return "|".join(f"{w[0]}(?i:{w[1:]})|{w[0].upper()}(?i:{w[1:]})" for w in words)
+
+
 def _ds(pattern: re.Pattern[str], tail: str = "", group: int = 0, hint: str = "") -> _Rule:
     """A detect-secrets denylist regex, optionally widened by `tail` to the end of the token."""
     regex = re.compile(f"(?:{pattern.pattern}){tail}", pattern.flags) if tail else pattern
@@ -65,36 +72,34 @@ _KEY_KIND = r"[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?"
 _KEY_BEGIN = rf"-{{4,5}} ?BEGIN {_KEY_KIND} ?-{{4,5}}"
 _KEY_END = rf"-{{4,5}} ?END {_KEY_KIND} ?-{{4,5}}"
 _PRIVATE_KEYS = [
-    _rule(rf"{_KEY_BEGIN}.*?(?:{_KEY_END}|\Z)", flags=re.S, hints=["private key"]),
-    _rule(rf"(?:^[A-Za-z0-9+/=]+[ \t]*\r?\n)*{_KEY_END}", flags=re.M, hints=["private key"]),
+    _rule(rf"{_KEY_BEGIN}.*?(?:{_KEY_END}|\Z)", flags=re.S, hints=["PRIVATE KEY"]),
+    _rule(rf"(?:^[A-Za-z0-9+/=]+[ \t]*\r?\n)*{_KEY_END}", flags=re.M, hints=["PRIVATE KEY"]),
 ]
 
-# Authorization / Proxy-Authorization headers in any notation: the scheme stays, the rest goes.
+# Authorization (also Proxy-, HTTP_) headers in any notation: the scheme stays, the rest goes.
 _HEADERS = [
     _rule(
-        r"""\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
+        rf"""(?:{_anycase("authorization")})\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
         r"""(?>(?:[A-Za-z][\w.-]*[ \t]+)?)"""  # scheme (Bearer, Basic, token, AWS4-HMAC-SHA256...)
         rf"""(?P<v>{_FRESH}[^\s"'\\][^\r\n"'\\]*)""",
         "v",
-        flags=re.I,
-        hints=["authorization"],
     ),
-    _rule(rf"\bbearer[ \t]+(?P<v>{_FRESH}[\w\-.~+/]{{16,}}=*)", "v", flags=re.I, hints=["bearer"]),
+    _rule(rf"(?:{_anycase('bearer')})[ \t]+(?P<v>{_FRESH}[\w\-.~+/]{{16,}}=*)", "v"),
 ]
 
 # scheme://user:password@host -> the user stays; the password may itself contain '@'.
 _URL_PASSWORDS = [
-    _rule(rf"""://[^\s:/?#@"'<>]*:(?P<v>{_FRESH}[^\s/?#"'<>]+)(?=@)""", "v", hints=["@"]),
-    _ds(BasicAuthDetector.denylist[0], group=1, hint="@"),
+    _rule(rf"""://[^\s:/?#@"'<>]*:(?P<v>{_FRESH}[^\s/?#"'<>]+)(?=@)""", "v"),
+    _ds(BasicAuthDetector.denylist[0], group=1),
 ]
 
 _TOKENS = [
-    _ds(SlackDetector.denylist[0], tail=r"[\w-]*", hint="xox"),  # xoxb-, xoxp-, xoxa-, xoxs-...
-    _ds(SlackDetector.denylist[1], tail=r"[\w-]*", hint="hooks.slack.com"),  # webhook URLs
-    _rule(r"xox[a-z]-[A-Za-z0-9-]{8,}"),  # refresh (xoxe-) and other token kinds
-    _rule(r"xapp-[A-Za-z0-9-]{8,}"),  # app-level tokens
+    _ds(SlackDetector.denylist[0], tail=r"[\w-]*"),  # xoxb-, xoxp-, xoxa-, xoxs-...
+    _ds(SlackDetector.denylist[1], tail=r"[\w-]*"),  # webhook URLs
+    _rule(r"xox[a-z]-\d[A-Za-z0-9-]{8,}"),  # refresh (xoxe-) and other token kinds
+    _rule(r"xapp-\d-[A-Za-z0-9-]{8,}"),  # app-level tokens
     _ds(AWSKeyDetector.denylist[0]),  # AKIA.../ASIA... access key IDs
-    _ds(AWSKeyDetector.denylist[1], group=1, hint="aws"),  # aws ... key = "<40 chars>"
+    _ds(AWSKeyDetector.denylist[1], group=1),  # aws ... key = "<40 chars>"
     _ds(GitHubTokenDetector.denylist[0], tail=r"\w*"),
     _rule(r"github_pat_\w{20,}"),
     *(_ds(p) for p in GitLabTokenDetector.denylist),
@@ -108,10 +113,14 @@ _TOKENS = [
 
 # Keys whose value is a secret; any prefix is allowed (DB_PASSWORD, client_secret, apiKey,
 # x-api-key, spring.datasource.password), but the key must end with one of these words.
-_KEYWORDS = (
-    r"pass(?:word|wd|phrase)|pwd|secret|token|(?:api|access|secret|private)[_-]?key|credentials?"
+_KEYWORDS = _anycase(
+    "pass(?:word|wd|phrase)",
+    "pwd",
+    "secret",
+    "token",
+    "credentials?",
+    *(f"{word}[_-]?key" for word in ("api", "access", "secret", "private")),
 )
-_KEY_HINTS = ("pass", "pwd", "secret", "token", "key", "credential")
 # An unquoted value ends at a space, quote or bracket; at & , ; ) only before another key=
 # or the end of the value, so "password=a&b,c" is redacted whole but "token=x&limit=5" is not.
 _HARD = r"""[^\s&,;)"'}\]]"""
@@ -125,14 +134,13 @@ _KEY_VALUES = [
         "d",
         "s",
         "b",
-        flags=re.I,
-        hints=_KEY_HINTS,
     ),
-    _rule(
-        rf"(?<![\w-])--[\w-]*?(?:{_KEYWORDS})[ \t]+(?P<v>{_FRESH}[^\s-]\S*)",
-        "v",
-        flags=re.I,
-        hints=["--"],
+    _rule(  # command-line flags: --db-password hunter2
+        rf"""--(?<![\w-]--)[\w-]*?(?:{_KEYWORDS})[ \t]+{_FRESH}"""
+        r"""(?:"(?P<d>[^"\n]+)"|'(?P<s>[^'\n]+)'|(?P<b>[^\s"'-]\S*))""",
+        "d",
+        "s",
+        "b",
     ),
 ]
 
@@ -155,10 +163,8 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """`text` (any number of lines) with every secret found replaced."""
-        lowered = text.lower()  # redaction only removes text, so hints absent now stay absent
         for rule in self._rules:
-            if not rule.hints or any(hint in lowered for hint in rule.hints):
-                text = rule.sub(text)
+            text = rule.sub(text)
         return text
 
     def redact_lines(self, lines: Iterable[str]) -> list[str]:
