@@ -78,7 +78,7 @@ class Dispatcher:
     def _status(self, access: Access, command: Command) -> Reply:
         pattern = command.args[0] if command.args else ""
         view = self.processes.status(access, pattern, fresh=command.flag("--fresh"))
-        return StatusReply(view, command.flag("--fresh"))
+        return StatusReply(view, command.flag("--fresh"), command.page)
 
     def _info(self, access: Access, command: Command) -> Reply:
         return DetailsReply(self.processes.info(access, command.args[0]))

@@ -33,11 +33,11 @@ def verb(v: Verb) -> Verb:
 for _v in (
     Verb(
         "status",
-        "status [pattern|@node] [--fresh]",
+        "status [pattern|@node] [--fresh] [--page N]",
         "processes with state, PID, uptime",
         0,
         1,
-        ("--fresh",),
+        ("--fresh", "--page"),
     ),
     Verb("info", "info <process>", "everything known about one process", 1, 1),
     Verb("start", "start <process|group|glob>…", "start processes", 1, None, ("--yes",)),
@@ -91,6 +91,14 @@ class Command:
         except ValueError:
             raise errors.UsageError(f"`{raw}` is not a line count; use a number like 50.") from None
 
+    @property
+    def page(self) -> int:
+        """The page of a large `status` (`--page N`, 1-based)."""
+        raw = self.options.get("--page", "1")
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
+            raise errors.UsageError(f"`{raw[:20]}` is not a page number; use e.g. `--page 2`.")
+        return int(raw)
+
 
 def nearest(word: str, limit: int = 3) -> list[str]:
     return difflib.get_close_matches(word, list(VERBS), n=limit, cutoff=0.4)
@@ -132,6 +140,12 @@ def parse(text: str) -> Command:
     i = 0
     while i < len(rest):
         word = rest[i]
+        if word == "--page" and "--page" in spec.flags:
+            if i + 1 >= len(rest):
+                raise errors.UsageError("`--page` needs a page number, e.g. `status --page 2`.")
+            options["--page"] = rest[i + 1]
+            i += 2
+            continue
         if word in ("-n", "--lines") and "-n" in spec.flags:
             if i + 1 >= len(rest):
                 raise errors.UsageError("`-n` needs a number of lines, e.g. `tail web -n 50`.")

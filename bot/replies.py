@@ -33,6 +33,7 @@ class Reply:
 class StatusReply(Reply):
     view: StatusView
     fresh: bool = False
+    page: int = 1  # 1-based; large fleets are paged ("Show more" asks for the next page)
 
 
 @dataclass(frozen=True)
