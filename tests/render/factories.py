@@ -17,6 +17,7 @@ def process(
     expected_exit: bool | None = None,
     spawnerr: str = "",
     exitstatus: int = 0,
+    description: str | None = None,
     **more: object,
 ) -> ProcessInfo:
     running = state in ("RUNNING", "STARTING", "STOPPING", "BACKOFF")
@@ -32,7 +33,9 @@ def process(
         exitstatus=exitstatus,
         expected_exit=expected_exit,
         spawnerr=spawnerr,
-        description="pid 1234, uptime 3:00:00" if running else "Not started",
+        description=description
+        if description is not None
+        else ("pid 1234, uptime 3:00:00" if running else "Not started"),
         **more,  # type: ignore[arg-type]
     )
 
