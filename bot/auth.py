@@ -113,6 +113,8 @@ def refusal(actor: Actor, action: str, target: str = "") -> str:
     role = ACTION_ROLE.get(action, "operator")
     where = "here" if actor.channel else "from this surface"
     what = f"{action} `{target}`" if target else action
+    if actor.surface == "api":
+        return f"Token `{actor.id.removeprefix('api:')}` may not {what}: it needs the {role} role over it in its [[api_tokens]] entry."
     return f"You may not {what} {where}: it needs the {role} role in this channel's binding."
 
 

@@ -1,0 +1,121 @@
+"""The API's Starlette app: routes under /api/v1, bearer auth, JSON errors.
+
+Mount it next to /slack/events with `api_routes(runtime)`, or serve `api_app(runtime)` alone.
+Services are looked up on every request, so a SIGHUP reload (new tokens) applies at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from bot.api import admin_routes, process_routes, scheduled_routes
+from bot.api.auth import authenticate
+from bot.api.openapi import document
+from bot.api.problems import ApiError, for_exception, problem
+from bot.auth import Access
+from bot.services import Runtime, Services
+
+ServicesSource = Callable[[], Services]
+Handler = Callable[[Request, Services, Access], Awaitable[Response]]
+
+OFF = "The API is off: add an [[api_tokens]] entry to the configuration to turn it on."
+MAX_BODY = 64 * 1024
+
+
+def services_source(source: Runtime | Services | ServicesSource) -> ServicesSource:
+    """Always the current Services: a Runtime swaps them on SIGHUP."""
+    if isinstance(source, Services):
+        return lambda: source
+    if isinstance(source, Runtime):
+        return lambda: source.services
+    return source
+
+
+def _current(source: ServicesSource) -> Services:
+    services = source()
+    if not services.settings.api_tokens:
+        raise ApiError(404, "not_found", OFF)
+    return services
+
+
+def _endpoint(source: ServicesSource, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, run the handler, and turn every exception into a JSON error."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            services = _current(source)
+            access = authenticate(
+                services.settings.api_tokens, request.headers.get("authorization")
+            )
+            return await handler(request, services, access)
+        except Exception as exc:  # each kind is mapped; anything unexpected is a logged 500
+            return for_exception(exc)
+
+    return endpoint
+
+
+def _openapi(source: ServicesSource) -> Callable[[Request], Awaitable[Response]]:
+    """The document is public (tools fetch it before they hold a token) while the API is on."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            _current(source)
+        except ApiError as exc:
+            return for_exception(exc)
+        return JSONResponse(document())
+
+    return endpoint
+
+
+def _inner_app(source: ServicesSource) -> Starlette:
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(path, _endpoint(source, handler), methods=[method])
+
+    routes = [
+        route("/v1/processes", process_routes.list_processes, "GET"),
+        route("/v1/processes/{name}", process_routes.get_process, "GET"),
+        route("/v1/processes/{name}/logs", process_routes.process_logs, "GET"),
+        route("/v1/processes/{name}/{action}", process_routes.act_on_process, "POST"),
+        route("/v1/reload", admin_routes.reload, "POST"),
+        route("/v1/audit", admin_routes.audit, "GET"),
+        route("/v1/jobs", scheduled_routes.list_jobs, "GET"),
+        route("/v1/jobs/{name}/runs", scheduled_routes.job_runs, "GET"),
+        route("/v1/jobs/{name}/run", scheduled_routes.run_job, "POST"),
+        route("/v1/schedule/run", scheduled_routes.run_schedule, "POST"),
+        route("/v1/commands", scheduled_routes.list_commands, "GET"),
+        route("/v1/commands/{name}/run", scheduled_routes.run_command, "POST"),
+        Route("/v1/openapi.json", _openapi(source), methods=["GET"]),
+    ]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        try:
+            _current(source)
+        except ApiError as off:
+            return for_exception(off)
+        if isinstance(exc, HTTPException) and exc.status_code == 405:
+            detail = f"{request.method} is not allowed here."
+            return problem(405, "method_not_allowed", detail, headers=exc.headers)
+        return problem(404, "not_found", "No such endpoint; see /api/v1/openapi.json.")
+
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: http_error}, max_body_size=MAX_BODY
+    )
+
+
+def api_routes(source: Runtime | Services | ServicesSource) -> list[BaseRoute]:
+    """Routes to add to another Starlette app (e.g. next to /slack/events)."""
+    return [Mount("/api", app=_inner_app(services_source(source)))]
+
+
+build_api_routes = api_routes
+
+
+def api_app(source: Runtime | Services | ServicesSource) -> Starlette:
+    """The API alone (for `supbot api` and tests)."""
+    return Starlette(routes=api_routes(source))
