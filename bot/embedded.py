@@ -155,12 +155,14 @@ serverurl=unix://{self.socket}
 
     def start(self, wait: float = 20.0) -> EmbeddedSupervisor:
         self.write_config()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        # config errors go to stderr before the log file exists: keep them for the report
+        with (self.root / "supervisord.err").open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                start_new_session=True,
+            )
         self.wait_ready(wait)
         return self
 
@@ -168,7 +170,11 @@ serverurl=unix://{self.socket}
         deadline = time.monotonic() + wait
         while True:
             if self.process and self.process.poll() is not None:
-                log = (self.root / "supervisord.log").read_text(errors="replace")[-2000:]
+                log = "".join(
+                    (self.root / f).read_text(errors="replace")[-2000:]
+                    for f in ("supervisord.err", "supervisord.log")
+                    if (self.root / f).exists()
+                )
                 raise RuntimeError(f"supervisord exited at start-up:\n{log}")
             try:
                 proxy, transport = new_proxy(self.node(timeout=2))

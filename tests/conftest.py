@@ -18,9 +18,10 @@ from bot.services import Services
 PY = sys.executable
 
 # Small, fast sample programs for tests. `startsecs=0` where the test does not care.
+# supervisord expands %(…)s in commands: a literal % is written %%.
 PROGRAMS = f"""
 [program:web]
-command={PY} -u -c "import time,sys;[(print('web line %d café €' % i, flush=True), print('web err %d' % i, file=sys.stderr, flush=True), time.sleep(0.2)) for i in range(100000)]"
+command={PY} -u -c "import time,sys;[(print('web line %%d café €' %% i, flush=True), print('web err %%d' %% i, file=sys.stderr, flush=True), time.sleep(0.2)) for i in range(100000)]"
 startsecs=1
 stopwaitsecs=5
 

@@ -27,8 +27,9 @@ def map_fault(node: str, fault: xmlrpc.client.Fault, target: str = "") -> errors
         Faults.BAD_NAME: errors.NoSuchProcess(target or detail),
         Faults.ALREADY_STARTED: errors.AlreadyRunning(f"{what} is already running."),
         Faults.NOT_RUNNING: errors.NotRunning(f"{what} is not running."),
+        # supervisord's SPAWN_ERROR text is only the process name: say what it means instead
         Faults.SPAWN_ERROR: errors.SpawnFailed(
-            f"{what} failed to start: {detail or 'spawn error'}."
+            f"{what} failed to start: it exited or could not be spawned before startsecs."
         ),
         Faults.ABNORMAL_TERMINATION: errors.SpawnFailed(f"{what} exited while starting."),
         Faults.BAD_SIGNAL: errors.BadSignal(
@@ -60,7 +61,7 @@ def map_transport_error(
             return errors.NodeMisconfigured(
                 node, "wrong username or password (check username and password_env)"
             )
-        if exc.errcode == 404:
+        if exc.errcode in (400, 404, 405):  # supervisord answers 400 to a POST off /RPC2
             return errors.NodeMisconfigured(
                 node, f"no XML-RPC endpoint at {url} (is this supervisord's address?)"
             )

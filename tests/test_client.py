@@ -1,0 +1,437 @@
+"""NodeClient and Fleet against a real supervisord: operations, Faults, transports, failures."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import errors
+from bot.config import NodeSettings
+from bot.domain import NodeStatus, ProcessInfo
+from bot.embedded import EmbeddedSupervisor
+from bot.supervisor.client import NodeClient, wait_for_state
+from bot.supervisor.faults import NO_RPCINTERFACE
+from bot.supervisor.fleet import Fleet
+from tests.conftest import PROGRAMS, PY, free_port, short_tmp, wait_until
+
+# Lines dense with 2-, 3- and 4-byte UTF-8 characters.
+UTF8_LINE = "é€😀" * 10
+UTF8_PROGRAMS = f"""
+[program:utf8]
+command={PY} -u -c "[print('%%02d ' %% i + '{UTF8_LINE}', flush=True) for i in range(8)]; import time; time.sleep(100000)"
+startsecs=0
+
+[program:utf8long]
+command={PY} -u -c "[print('%%02d ' %% i + '{UTF8_LINE * 6}', flush=True) for i in range(60)]; import time; time.sleep(100000)"
+startsecs=0
+
+[program:exit0]
+command={PY} -c "import sys; sys.exit(0)"
+startsecs=0
+autostart=false
+autorestart=false
+
+[program:exit3]
+command={PY} -c "import sys; sys.exit(3)"
+startsecs=0
+autostart=false
+autorestart=false
+
+[program:nolog]
+command={PY} -c "import time; time.sleep(100000)"
+stdout_logfile=NONE
+redirect_stderr=true
+startsecs=0
+autostart=false
+"""
+
+
+@pytest.fixture(scope="module")
+def sv() -> Iterator[EmbeddedSupervisor]:
+    """One supervisord for the read-mostly tests of this module (tests restore what they change)."""
+    sup = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS + UTF8_PROGRAMS, http_port=free_port())
+    sup.start()
+    client = NodeClient(sup.node())
+    wait_until(lambda: sum(p.state == "RUNNING" for p in client.all_processes()) >= 5, 15)
+    yield sup
+    sup.stop()
+
+
+@pytest.fixture
+def client(sv: EmbeddedSupervisor) -> NodeClient:
+    return NodeClient(sv.node())
+
+
+def by_name(processes: tuple[ProcessInfo, ...]) -> dict[str, ProcessInfo]:
+    return {p.display_name: p for p in processes}
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def test_all_processes_are_typed_with_display_names_and_config(client: NodeClient) -> None:
+    procs = by_name(client.all_processes())
+    assert {"web", "worker:worker_00", "worker:worker_01", "broken", "idle", "utf8"} <= set(procs)
+    web = procs["web"]
+    assert (web.node, web.group, web.name, web.state) == ("local", "web", "web", "RUNNING")
+    assert web.pid > 0 and web.uptime is not None and web.uptime >= 0
+    assert "web line" in web.command and web.startsecs == 1
+    assert procs["worker:worker_00"].full_name == "worker:worker_00"
+    assert procs["idle"].state == "STOPPED" and procs["idle"].pid == 0
+    assert procs["idle"].uptime is None and procs["idle"].bucket == "stopped"
+
+
+def test_process_info_for_one_process(client: NodeClient) -> None:
+    info = client.process("worker:worker_01")
+    assert (info.group, info.name, info.state) == ("worker", "worker_01", "RUNNING")
+    assert info.description.startswith(f"pid {info.pid}")
+
+
+def test_unix_and_http_nodes_report_the_same_processes(sv: EmbeddedSupervisor) -> None:
+    unix = {p.full_name: p.pid for p in NodeClient(sv.node()).all_processes()}
+    http = {p.full_name: p.pid for p in NodeClient(sv.http_node()).all_processes()}
+    assert unix == http
+    assert NodeClient(sv.http_node()).local and NodeClient(sv.node()).local
+    remote = NodeClient(NodeSettings("far", "http://10.1.2.3:9001"))
+    assert not remote.local
+
+
+def test_exit_is_expected_or_not_per_exitcodes(client: NodeClient) -> None:
+    for name, status, expected in (("exit0:exit0", 0, True), ("exit3:exit3", 3, False)):
+        client.start(name)
+        after = wait_for_state(client, name, lambda p: p.state == "EXITED", 5)
+        assert (after.state, after.exitstatus, after.expected_exit) == ("EXITED", status, expected)
+        assert after.crashed is not expected
+        assert after.bucket == ("stopped" if expected else "crashed")
+
+
+# --- acting and Faults ---------------------------------------------------------------------
+
+
+def test_start_stop_and_the_faults_of_each(client: NodeClient) -> None:
+    client.start("idle:idle")
+    running = client.process("idle:idle")
+    assert running.state == "RUNNING" and running.pid > 0
+    with pytest.raises(errors.AlreadyRunning, match=r"`idle:idle` is already running\."):
+        client.start("idle:idle")  # ALREADY_STARTED
+    client.stop("idle:idle")
+    assert client.process("idle:idle").state == "STOPPED"
+    with pytest.raises(errors.NotRunning, match=r"`idle:idle` is not running\."):
+        client.stop("idle:idle")  # NOT_RUNNING
+
+
+def test_unknown_process_is_bad_name(client: NodeClient) -> None:
+    with pytest.raises(errors.NoSuchProcess, match="No process matches `nope:nope`"):
+        client.process("nope:nope")
+    with pytest.raises(errors.NoSuchProcess):
+        client.start("nope:nope")
+
+
+def test_program_that_dies_at_once_is_a_spawn_error(client: NodeClient) -> None:
+    started = time.monotonic()
+    with pytest.raises(errors.SpawnFailed) as exc:
+        client.start("broken:broken")
+    assert time.monotonic() - started < 5
+    assert str(exc.value) == (
+        "`broken:broken` failed to start: it exited or could not be spawned before startsecs."
+    )
+    info = client.process("broken:broken")
+    assert info.state == "FATAL" and info.crashed
+    assert "Exited too quickly" in info.spawnerr
+    tail = client.tail("broken:broken", 5, "stderr")
+    assert tail.lines == ("boom: cannot connect to db",)
+
+
+def test_signal_is_delivered_and_a_bad_signal_is_refused(client: NodeClient) -> None:
+    before = client.process("idle:idle")
+    client.start("idle:idle")
+    try:
+        pid = client.process("idle:idle").pid
+        with pytest.raises(errors.BadSignal, match="`NOPE` is not a signal supervisord knows"):
+            client.signal("idle:idle", "NOPE")  # BAD_SIGNAL
+        client.signal("idle:idle", "TERM")
+        # killed by a signal is an unexpected exit: supervisord restarts it (autorestart)
+        after = wait_for_state(client, "idle:idle", lambda p: p.pid not in (0, pid), 5)
+        assert after.pid not in (0, pid) and after.running
+    finally:
+        if client.process("idle:idle").running:
+            client.stop("idle:idle")
+    assert before.state == "STOPPED"
+
+
+def test_signal_to_a_stopped_process_is_not_running(client: NodeClient) -> None:
+    with pytest.raises(errors.NotRunning):
+        client.signal("idle:idle", "HUP")
+
+
+def test_missing_log_file_is_no_file(client: NodeClient) -> None:
+    with pytest.raises(errors.NoLogFile, match="has no log file"):
+        client.call("readProcessStdoutLog", "nolog:nolog", -100, 0, target="nolog:nolog")
+    assert client.tail("nolog:nolog", 10).lines == ()
+    assert client.tail("nolog:nolog", 10, "stderr").lines == ()
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+
+def test_tail_stdout_and_stderr_with_n_lines(client: NodeClient) -> None:
+    wait_until(lambda: len(client.tail("web:web", 12).lines) >= 12, 10)
+    out = client.tail("web:web", 12)
+    err = client.tail("web:web", 3, "stderr")
+    assert len(out.lines) == 12 and all("web line" in line for line in out.lines)
+    numbers = [int(line.split()[2]) for line in out.lines]
+    assert numbers == list(range(numbers[0], numbers[0] + 12))  # consecutive, none cut
+    assert all(line.endswith("café €") for line in out.lines)
+    assert len(err.lines) == 3 and all(line.startswith("web err") for line in err.lines)
+    assert (out.stream, err.stream, out.requested) == ("stdout", "stderr", 12)
+
+
+def test_tail_grows_its_window_for_long_lines(client: NodeClient) -> None:
+    # each line is ~550 bytes: 40 lines need more than the first window of 40*160 bytes
+    tail = client.tail("utf8long:utf8long", 40)
+    assert [line[:2] for line in tail.lines] == [f"{i:02d}" for i in range(20, 60)]
+    assert all(line.endswith(UTF8_LINE * 6) for line in tail.lines)
+
+
+def test_tail_of_every_line_count_keeps_multibyte_text_intact(client: NodeClient) -> None:
+    expected = [f"{i:02d} {UTF8_LINE * 6}" for i in range(60)]
+    for n in range(1, 61):
+        assert list(client.tail("utf8long:utf8long", n).lines) == expected[-n:], n
+
+
+def test_window_starting_inside_a_character_is_http_500_from_supervisord(
+    client: NodeClient,
+) -> None:
+    # The problem handled below: the last 2 bytes of "😀\n" start inside the emoji.
+    with pytest.raises(errors.NodeUnreachable, match="HTTP 500"):
+        client.call("tailProcessStdoutLog", "utf8:utf8", 0, 3)
+
+
+def test_tail_windows_of_every_size_start_at_every_byte_offset(client: NodeClient) -> None:
+    full = "".join(f"{i:02d} {UTF8_LINE}\n" for i in range(8))
+    size = len(full.encode())
+    assert client.call("tailProcessStdoutLog", "utf8:utf8", 0, 0)[1] == size
+    for length in range(1, size + 1):
+        # private on purpose: only the raw window reaches every byte offset
+        text, offset, overflow = client._tail_window("tailProcessStdoutLog", "utf8:utf8", length)
+        assert offset == size and overflow == (length < size)
+        assert full.endswith(text), length
+        assert len(text.encode()) >= length - 3, length  # at most one character dropped
+
+
+def test_follow_from_every_byte_offset_returns_the_rest_intact(client: NodeClient) -> None:
+    full = "".join(f"{i:02d} {UTF8_LINE}\n" for i in range(8)).encode()
+    for offset in range(len(full) + 1):
+        text, new_offset = client.read_log_from("utf8:utf8", offset)
+        assert new_offset == len(full), offset
+        rest = full[offset:].decode("utf-8", errors="ignore")
+        # a window starting inside a character drops that character only
+        assert rest.endswith(text) and len(rest) - len(text) <= 1, offset
+
+
+def test_clear_log_empties_both_streams(client: NodeClient) -> None:
+    client.start("idle:idle")
+    try:
+        client.call("signalProcess", "idle:idle", "HUP")  # nothing printed; stays empty
+        client.clear_log("utf8:utf8")
+        assert client.tail("utf8:utf8", 10).lines == ()
+        assert client.call("tailProcessStdoutLog", "utf8:utf8", 0, 0)[1] == 0
+    finally:
+        if client.process("idle:idle").running:
+            client.stop("idle:idle")
+
+
+# --- transports and failures ---------------------------------------------------------------
+
+
+def test_http_node_with_basic_auth(sv: EmbeddedSupervisor) -> None:
+    client = NodeClient(sv.http_node())
+    assert client.process("web:web").state == "RUNNING"
+    assert client.tail("web:web", 2).lines
+
+
+def test_wrong_password_is_said_plainly(sv: EmbeddedSupervisor) -> None:
+    node = NodeSettings("http", f"http://127.0.0.1:{sv.http_port}", "ops", "wrong", 3)
+    with pytest.raises(errors.NodeMisconfigured) as exc:
+        NodeClient(node).all_processes()
+    assert str(exc.value) == (
+        "node `http`: wrong username or password (check username and password_env)"
+    )
+    no_auth = NodeSettings("http", f"http://127.0.0.1:{sv.http_port}", None, None, 3)
+    with pytest.raises(errors.NodeMisconfigured, match="wrong username or password"):
+        NodeClient(no_auth).all_processes()
+
+
+def test_wrong_path_on_http_node_says_no_endpoint(sv: EmbeddedSupervisor) -> None:
+    node = NodeSettings("http", f"http://127.0.0.1:{sv.http_port}/nope", "ops", "secret", 3)
+    with pytest.raises(errors.NodeMisconfigured, match="no XML-RPC endpoint"):
+        NodeClient(node).all_processes()
+
+
+def test_missing_socket_says_so(tmp_path: Path) -> None:
+    node = NodeSettings("gone", f"unix://{tmp_path}/none.sock", timeout=2)
+    with pytest.raises(errors.NodeUnreachable) as exc:
+        NodeClient(node).all_processes()
+    assert str(exc.value) == (
+        f"node `gone` unreachable (socket {tmp_path}/none.sock not found — is supervisord running?)"
+    )
+    assert exc.value.exit_code == 3
+
+
+def test_refused_tcp_connection_says_so() -> None:
+    node = NodeSettings("down", f"http://127.0.0.1:{free_port()}", timeout=2)
+    with pytest.raises(errors.NodeUnreachable, match=r"\(connection refused\)"):
+        NodeClient(node).all_processes()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions on the socket")
+def test_socket_without_permission_says_which_user_may(sv: EmbeddedSupervisor) -> None:
+    locked = sv.root / "locked"
+    locked.mkdir(exist_ok=True)
+    link = locked / "s.sock"
+    if not link.exists():
+        link.symlink_to(sv.socket)
+    locked.chmod(0)
+    try:
+        with pytest.raises(errors.NodeUnreachable, match="permission denied on"):
+            NodeClient(NodeSettings("x", f"unix://{link}", timeout=2)).all_processes()
+    finally:
+        locked.chmod(0o700)
+
+
+@pytest.fixture
+def hung_port() -> Iterator[int]:
+    """A TCP socket that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_hung_node_gives_no_answer_within_its_timeout(hung_port: int) -> None:
+    node = NodeSettings("hung", f"http://127.0.0.1:{hung_port}", timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(errors.NodeUnreachable) as exc:
+        NodeClient(node).all_processes()
+    assert time.monotonic() - started < 0.5 + 1.0
+    assert str(exc.value) == "node `hung` unreachable (no answer within 0.5s)"
+
+
+def test_supervisord_without_rpcinterface_is_explained() -> None:
+    bare = EmbeddedSupervisor(short_tmp() / "norpc", "", rpcinterface=False)
+    with bare, pytest.raises(errors.NodeMisconfigured) as exc:
+        NodeClient(bare.node()).all_processes()
+    assert str(exc.value) == f"node `local`: {NO_RPCINTERFACE}"
+    assert "[rpcinterface:supervisor]" in str(exc.value)
+
+
+# --- the fleet -----------------------------------------------------------------------------
+
+SECOND = f"""
+[program:api]
+command={PY} -c "import time; time.sleep(100000)"
+startsecs=0
+"""
+
+
+def test_dead_node_costs_one_timeout_while_the_others_answer(
+    sv: EmbeddedSupervisor, hung_port: int, tmp_path: Path
+) -> None:
+    with EmbeddedSupervisor(short_tmp() / "second", SECOND) as second:
+        nodes = [
+            sv.node("one"),
+            second.node("two"),
+            NodeSettings("hung", f"http://127.0.0.1:{hung_port}", timeout=1.0),
+            NodeSettings("gone", f"unix://{tmp_path}/none.sock", timeout=1.0),
+        ]
+        fleet = Fleet(nodes)
+        try:
+            started = time.monotonic()
+            statuses = {s.node: s for s in fleet.status(fresh=True)}
+            elapsed = time.monotonic() - started
+            assert elapsed < 1.0 + 1.5, elapsed  # one timeout, not one per node or process
+            assert statuses["one"].error is None and len(statuses["one"].processes) >= 5
+            assert statuses["two"].error is None
+            assert [p.display_name for p in statuses["two"].processes] == ["api"]
+            assert statuses["hung"].error == "no answer within 1s"
+            assert statuses["hung"].processes == ()
+            assert "not found" in (statuses["gone"].error or "")
+            assert fleet.multi_node
+        finally:
+            fleet.close()
+
+
+def test_fleet_reconnects_after_supervisord_restarts() -> None:
+    second = EmbeddedSupervisor(short_tmp() / "restart", SECOND)
+    second.start()
+    fleet = Fleet([second.node("two", timeout=2)], cache_ttl=60)
+    try:
+        first = fleet.status(fresh=True)[0]
+        assert first.error is None
+        second.stop()
+        down = fleet.status(fresh=True)[0]
+        assert down.error and down.processes == ()
+        # a failed read is not cached: the last good status is not served as current
+        assert fleet.status()[0].fetched_at == first.fetched_at
+        second.start()
+        wait_until(lambda: fleet.status(fresh=True)[0].error is None, 10)
+        assert [p.name for p in fleet.status(fresh=True)[0].processes] == ["api"]
+    finally:
+        fleet.close()
+        second.stop()
+
+
+def test_twenty_concurrent_askers_share_one_read(
+    sv: EmbeddedSupervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = Fleet([sv.node()])
+    client = fleet.clients["local"]
+    real = client.all_processes
+    calls: list[float] = []
+
+    def counting() -> tuple[ProcessInfo, ...]:
+        calls.append(time.monotonic())
+        time.sleep(0.5)  # a slow node: every asker arrives while the first read is in flight
+        return real()
+
+    monkeypatch.setattr(client, "all_processes", counting)
+    barrier = threading.Barrier(20)
+    results: list[NodeStatus] = []
+
+    def ask() -> None:
+        barrier.wait()
+        results.append(fleet.status(fresh=True)[0])
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert len(results) == 20 and len(calls) == 1
+        assert all(r is results[0] for r in results)
+        assert results[0].error is None and results[0].processes
+    finally:
+        fleet.close()
+
+
+def test_status_is_cached_until_invalidated(sv: EmbeddedSupervisor) -> None:
+    fleet = Fleet([sv.node()], cache_ttl=60)
+    try:
+        first = fleet.status()[0]
+        assert fleet.status()[0] is first
+        assert fleet.status(fresh=True)[0] is not first
+        cached = fleet.status()[0]
+        fleet.invalidate("local")
+        assert fleet.status()[0] is not cached
+        with pytest.raises(errors.UsageError, match="Unknown node `nope`; nodes: local"):
+            fleet.status(["nope"])
+    finally:
+        fleet.close()
