@@ -75,7 +75,9 @@ def preformatted(text: str, limit: int = MAX_SECTION) -> str:
     # A ``` inside the text would close the block early and format the rest as mrkdwn.
     body = escape(text).replace("```", "`\u200b`\u200b`") or " "
     if len(body) > limit - 8:
-        body = "…\n" + body[-(limit - 12) :]
+        body = body[-(limit - 12) :]
+        # Start at a whole line: no half line, no half-cut &amp; entity.
+        body = "…\n" + (body.split("\n", 1)[1] if "\n" in body[:-1] else body)
     return f"```{body}```"
 
 
