@@ -102,7 +102,12 @@ def overview_text(view: StatusView) -> str:
     return lines_within(lines, MAX_SECTION, lambda k: f"…and {plural(k, 'more node')}")
 
 
-def group_summary(processes: Sequence[ProcessInfo], multi: bool, limit: int = MAX_SECTION) -> str:
+def group_summary(
+    processes: Sequence[ProcessInfo],
+    multi: bool,
+    limit: int = MAX_SECTION,
+    title: str = "Not on this page",
+) -> str:
     """`*worker* @node1 — 118 running · 2 crashed`, one line per group."""
     counts: dict[tuple[str, str], Counter[str]] = {}
     for p in processes:
@@ -114,7 +119,7 @@ def group_summary(processes: Sequence[ProcessInfo], multi: bool, limit: int = MA
         states += [f"{c['stopped']} stopped"] if c["stopped"] else []
         states += [f":red_circle: {c['crashed']} crashed"] if c["crashed"] else []
         lines.append(f"{name} — {' · '.join(states)}")
-    head = f"*Not on this page* — {plural(len(processes), 'process')}:"
+    head = f"*{title}* — {plural(len(processes), 'process')}:"
     more = lines_within(lines, limit - len(head) - 1, lambda k: f"…and {plural(k, 'more group')}")
     return f"{head}\n{more}"
 

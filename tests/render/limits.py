@@ -28,7 +28,9 @@ def buttons(dicts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [d for d in _walk(list(dicts)) if d.get("type") == "button"]
 
 
-def check_message(blocks: Sequence[Block], max_blocks: int = 50) -> list[dict[str, Any]]:
+def check_message(
+    blocks: Sequence[Block], max_blocks: int = 50, max_text: int = TOTAL_TEXT
+) -> list[dict[str, Any]]:
     """Serialize every block (slack_sdk validates many limits then) and check the rest."""
     dicts = [b.to_dict() for b in blocks]
     assert 0 < len(dicts) <= max_blocks, f"{len(dicts)} blocks"
@@ -56,7 +58,7 @@ def check_message(blocks: Sequence[Block], max_blocks: int = 50) -> list[dict[st
         if "confirm" in b:
             assert len(b["confirm"]["title"]["text"]) <= 100
             assert len(b["confirm"]["text"]["text"]) <= 300
-    assert total_text(dicts) < TOTAL_TEXT, f"{total_text(dicts)} chars of text"
+    assert total_text(dicts) < max_text, f"{total_text(dicts)} chars of text"
     return dicts
 
 

@@ -1,0 +1,64 @@
+"""App Home: one part per binding naming the user, within the Home tab's 100 blocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.render.home import home_channel, render_home
+from tests.render.factories import fleet, process, view
+from tests.render.limits import buttons, check_message, texts
+
+HOME_BLOCKS = 100
+HOME_TEXT = 30_000  # a view, not a message: no msg_blocks_too_long, but stay modest
+
+
+def check_home(blocks: list) -> list[dict]:
+    return check_message(blocks, HOME_BLOCKS, HOME_TEXT)
+
+
+def test_user_without_grants_is_told_why_home_is_empty() -> None:
+    text = texts(check_home(render_home([])))
+    assert "You are not named in any channel binding" in text
+
+
+def test_each_binding_shows_its_channel_totals_and_rows_with_actions() -> None:
+    ops = view([process("web"), process("idle", state="STOPPED")], cache_age=1)
+    web = view([process("web")])
+    dicts = check_home(render_home([("C0OPS", ops), ("C0WEB", web)]))
+    text = texts(dicts)
+    assert "<#C0OPS>\n*2* total · :large_green_circle: 1 running" in text
+    assert "<#C0WEB>\n*1* total" in text
+    values = [b["value"] for b in buttons(dicts)]
+    assert values.count("restart web@local") == 2 and "start idle@local" in values
+
+
+def test_clicks_can_tell_which_binding_a_row_belongs_to() -> None:
+    dicts = check_home(render_home([("C0OPS", view([process("web")]))]))
+    row = next(d for d in dicts if d["type"] == "actions")
+    assert home_channel(row["block_id"]) == "C0OPS"
+    assert home_channel("status_nav0") == ""
+
+
+@pytest.mark.parametrize(
+    ("count", "nodes", "bindings"), [(1, 1, 1), (50, 1, 3), (500, 4, 1), (500, 4, 6), (50, 2, 40)]
+)
+def test_home_fits_the_home_tab_limits(count: int, nodes: int, bindings: int) -> None:
+    parts = [
+        (f"C{i:04d}", fleet(count, nodes, down={"nodeX": "timed out"})) for i in range(bindings)
+    ]
+    dicts = check_home(render_home(parts))
+    if bindings == 40:
+        assert "Also bound to you:" in texts(dicts)
+
+
+def test_crashed_processes_come_first_on_home() -> None:
+    v = view([process(f"ok{i}") for i in range(20)] + [process("db", state="FATAL")])
+    dicts = check_home(render_home([("C0OPS", v)]))
+    first_row = next(d for d in dicts if d.get("block_id") == "home:C0OPS:p0")
+    assert "*db*" in first_row["text"]["text"]
+    assert "*Not shown here* — 11 processes:" in texts(dicts)
+
+
+def test_a_merged_view_renders_without_a_channel() -> None:
+    dicts = check_home(render_home(fleet(30)))
+    assert "<#" not in texts(dicts) and "a bound channel" in texts(dicts)
