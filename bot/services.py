@@ -15,6 +15,8 @@ from bot.dispatch import Dispatcher
 from bot.processes import ProcessService
 from bot.redact import Redactor
 from bot.reload import ReloadService
+from bot.scheduler.commands import CommandService
+from bot.scheduler.jobs import JobService
 from bot.state import Store
 from bot.supervisor.fleet import Fleet
 
@@ -32,6 +34,8 @@ class Services:
     reload: ReloadService
     dispatcher: Dispatcher
     authorizer: Authorizer
+    jobs: JobService
+    commands: CommandService
 
     @classmethod
     def build(cls, settings: Settings, group_members: GroupMembers = no_groups) -> Services:
@@ -41,6 +45,12 @@ class Services:
         redactor = Redactor(settings.redaction_patterns)
         processes = ProcessService(fleet, audit, redactor)
         reload = ReloadService(fleet, audit)
+        dispatcher = Dispatcher(processes, reload)
+        jobs = JobService(settings, store, audit, redactor)
+        commands = CommandService(settings, audit, redactor)
+        from bot.scheduler.verbs import install as install_scheduler
+
+        install_scheduler(dispatcher, jobs, commands)
         return cls(
             settings=settings,
             store=store,
@@ -49,8 +59,10 @@ class Services:
             redactor=redactor,
             processes=processes,
             reload=reload,
-            dispatcher=Dispatcher(processes, reload),
+            dispatcher=dispatcher,
             authorizer=Authorizer(settings, group_members),
+            jobs=jobs,
+            commands=commands,
         )
 
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""Scheduled jobs and allow-listed commands: runner, locks, history, services, renderers."""

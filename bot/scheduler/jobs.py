@@ -1,0 +1,244 @@
+"""JobService: what Slack, the CLI and the API ask about scheduled jobs.
+
+Run-now goes through the live runner: a request is queued in the shared state and the runner
+starts it within a second. With no live runner (no fresh heartbeat from a living pid), or a
+runner that does not pick the request up in time, the asking process takes the request back
+and runs the job itself, under the same lock.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from dataclasses import dataclass
+
+from bot import errors
+from bot.audit import AuditLog
+from bot.auth import Access, refusal
+from bot.config import JobSettings, Settings
+from bot.redact import Redactor
+from bot.scheduler import cron
+from bot.scheduler.execute import read_tail
+from bot.scheduler.launch import Launcher
+from bot.scheduler.locks import Claim, Locks, process_alive
+from bot.scheduler.store import History, JobRun
+from bot.state import Store
+
+RUNNER = "scheduler"  # heartbeat name
+HEARTBEAT_FRESH = 5.0  # seconds; the runner beats every second
+PICKUP_WAIT = 3.0  # how long a requester waits for the runner before running the job itself
+
+SURFACE_TRIGGER = {"slash": "slack", "button": "slack", "home": "slack"}
+
+
+class UnknownJob(errors.SupbotError):
+    exit_code = 2
+
+
+class JobBusy(errors.SupbotError):
+    """overlap = "skip" and the previous run still holds the lock."""
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    live: bool
+    pid: int = 0
+    seen: float | None = None
+    stopping: bool = False
+
+
+@dataclass(frozen=True)
+class JobView:
+    """One job as `/sup jobs` shows it."""
+
+    job: JobSettings
+    description: str
+    next_runs: tuple[float, ...]
+    last_run: JobRun | None
+    can_run: bool
+    skipped: int = 0
+
+
+def trigger_for(access: Access) -> str:
+    return SURFACE_TRIGGER.get(access.actor.surface, access.actor.surface)
+
+
+class JobService:
+    def __init__(
+        self, settings: Settings, store: Store, audit: AuditLog, redactor: Redactor
+    ) -> None:
+        self.settings, self.store, self.audit, self.redactor = settings, store, audit, redactor
+        self.runs = History(store)
+        self.locks = Locks(self.runs, lambda path: read_tail(path, redactor))
+        self.launcher = Launcher(settings, self.runs, self.locks, redactor)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def runner_status(self) -> RunnerStatus:
+        row = self.store.last_heartbeat(RUNNER)
+        if row is None:
+            return RunnerStatus(False)
+        fresh = time.time() - row["seen"] < HEARTBEAT_FRESH
+        live = fresh and process_alive(row["pid"], 0.0, row["host"])
+        stopping = row["detail"] == "stopping"
+        return RunnerStatus(live and not stopping, row["pid"], row["seen"], stopping)
+
+    def visible(self, access: Access) -> list[JobSettings]:
+        return [j for j in self.settings.jobs if access.allows_named("jobs", "jobs", j.name)]
+
+    def list_jobs(self, access: Access) -> list[JobView]:
+        now = time.time()
+        self._tidy(now)
+        views = []
+        for job in self.visible(access):
+            skipped, _ = self.runs.skips(job.name)
+            views.append(
+                JobView(
+                    job=job,
+                    description=cron.describe(job.schedule),
+                    next_runs=tuple(cron.next_runs(job.schedule, job.timezone, now, 3)),
+                    last_run=self.runs.last(job.name),
+                    can_run=access.allows_named("job_run", "jobs", job.name),
+                    skipped=skipped,
+                )
+            )
+        return views
+
+    def history(self, access: Access, name: str, limit: int = 10) -> list[JobRun]:
+        job = self._find(access, name, "history")
+        self._tidy(time.time())
+        return self.history_of(job.name, limit)
+
+    def history_of(self, name: str, limit: int = 10) -> list[JobRun]:
+        return self.runs.recent(name, limit)
+
+    def run_output(self, access: Access, run_id: int) -> str:
+        run = self.runs.get(run_id)
+        if run is None or not access.allows_named("history", "jobs", run.job):
+            raise UnknownJob(f"There is no job run #{run_id} you may see here.")
+        return self.runs.output(run_id)
+
+    def get_run(self, access: Access, run_id: int) -> JobRun:
+        run = self.runs.get(run_id)
+        if run is None or not access.allows_named("history", "jobs", run.job):
+            raise UnknownJob(f"There is no job run #{run_id} you may see here.")
+        return run
+
+    def wait(self, run_id: int, seconds: float | None = None) -> JobRun:
+        """Poll until the run finished (or `seconds` passed); return its latest record."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        polls = 0
+        while True:
+            run = self.runs.get(run_id)
+            if run is None or run.finished:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            polls += 1
+            if polls % 10 == 0 and run_id not in self.launcher.threads:
+                self.locks.reap_all()  # its runner may have died: close it as interrupted
+            time.sleep(0.1)
+        assert run is not None
+        return run
+
+    # --- running ----------------------------------------------------------------------------
+
+    def run_now(self, access: Access, name: str) -> JobRun:
+        """Start a job at once (through the live runner when there is one)."""
+        job = self._find(access, name, "job_run")
+        trigger, actor = trigger_for(access), access.actor.id
+        try:
+            run = self._start(job, trigger, actor, None)
+        except JobBusy as exc:
+            self._audit(access, job.name, "failed", str(exc))
+            raise
+        self._audit(access, job.name, "ok", f"run #{run.id}")
+        return run
+
+    def schedule_run(self, access: Access) -> list[JobRun]:
+        """Start every visible job that is due now (its cron matches this minute / second)."""
+        access.require_role("schedule_run")
+        now = time.time()
+        out = []
+        for job in self.visible(access):
+            if not access.allows_named("schedule_run", "jobs", job.name):
+                continue
+            slot = cron.current_slot(job.schedule, job.timezone, now)
+            if slot is None:
+                continue
+            try:
+                out.append(self._start(job, trigger_for(access), access.actor.id, slot))
+            except JobBusy as exc:
+                out.append(
+                    JobRun(0, job.name, "skipped", "schedule", "", now, slot, error=str(exc))
+                )
+        names = " ".join(r.job for r in out) or "(nothing due)"
+        self._audit(access, names, "ok", "", action="schedule_run")
+        return out
+
+    def _start(self, job: JobSettings, trigger: str, actor: str, slot: float | None) -> JobRun:
+        launcher = self.launcher
+        if self.runner_status().live:
+            request = launcher.queue(job.name, trigger, actor, slot)
+            deadline = time.monotonic() + PICKUP_WAIT
+            while time.monotonic() < deadline:
+                row = launcher.request(request)
+                if row is not None and row["state"] != "pending":
+                    return self._answered(job, row["state"], row["run_id"], row["error"])
+                time.sleep(0.05)
+            row = launcher.request(request)
+            if row is not None and row["state"] == "pending":
+                return self._claimed(job, launcher.take(row), slot)
+            assert row is not None
+            return self._answered(job, row["state"], row["run_id"], row["error"])
+        return self._claimed(job, launcher.start(job, trigger, actor, slot), slot)
+
+    def _answered(self, job: JobSettings, state: str, run_id: int | None, error: str) -> JobRun:
+        if state == "started" and run_id:
+            run = self.runs.get(run_id)
+            assert run is not None
+            return run
+        if state == "taken":  # being claimed this very moment: wait for its answer
+            raise JobBusy(f"`{job.name}` is being started by another process; try History.")
+        raise JobBusy(error or f"`{job.name}` was not started.")
+
+    def _claimed(self, job: JobSettings, claim: Claim, slot: float | None) -> JobRun:
+        if claim.run_id:
+            run = self.runs.get(claim.run_id)
+            assert run is not None
+            return run
+        if claim.blocker is not None:
+            from bot.scheduler.locks import busy_message
+
+            raise JobBusy(busy_message(claim.blocker))
+        if claim.slot_taken:
+            raise JobBusy(f"`{job.name}` already ran for this scheduled time.")
+        raise JobBusy(f"`{job.name}` is being started by another process.")
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _tidy(self, now: float) -> None:
+        """Close dead runs; with no runner alive, record the slots it is missing right now."""
+        self.locks.reap_all()
+        if not self.runner_status().live:
+            for job in self.settings.jobs:
+                self.launcher.evaluate(job, now, start=False)
+
+    def _find(self, access: Access, name: str, action: str) -> JobSettings:
+        job = self.launcher.job(name)
+        if job is None or not access.allows_named("jobs", "jobs", name):
+            known = [j.name for j in self.visible(access)]
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            listing = ", ".join(f"`{k}`" for k in known) or "none"
+            raise UnknownJob(f"No job `{name[:60]}` here.{hint} Jobs here: {listing}.")
+        if not access.allows_named(action, "jobs", name):
+            self._audit(access, name, "refused", "not allowed", action=action)
+            raise errors.Forbidden(refusal(access.actor, action, name))
+        return job
+
+    def _audit(
+        self, access: Access, target: str, outcome: str, error: str, action: str = "job_run"
+    ) -> None:
+        a = access.actor
+        self.audit.record(a.id, a.surface, action, target, outcome, a.channel, 0.0, error)

@@ -1,0 +1,186 @@
+"""Starting job runs: due-slot evaluation, run-now requests, and the run itself.
+
+Used by the long-running runner and, when no runner is alive, by whichever process asks for a
+run — the same claims in the same shared state, so neither can double-run a job.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from bot.config import JobSettings, Settings
+from bot.redact import Redactor
+from bot.scheduler import cron
+from bot.scheduler.execute import ProgramMissing, environment, start, supervise
+from bot.scheduler.locks import Claim, Locks
+from bot.scheduler.store import History, JobRun
+
+log = logging.getLogger("supbot.scheduler")
+
+
+def should_notify(job: JobSettings, status: str) -> bool:
+    if job.notify == "never" or status in ("running", "skipped"):
+        return False
+    return job.notify == "always" or status in ("failed", "missed", "interrupted")
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    s = settings.secrets
+    values = [s.bot_token, s.signing_secret, s.app_token]
+    values += [n.password or "" for n in settings.nodes]
+    return values + [t.token for t in settings.api_tokens]
+
+
+class Launcher:
+    def __init__(self, settings: Settings, history: History, locks: Locks, redactor: Redactor):
+        self.settings, self.history, self.locks, self.redactor = settings, history, locks, redactor
+        self.logs_dir = settings.storage.dir / "runs"
+        self.cancel = threading.Event()  # set when a shutdown's grace period runs out
+        self.threads: dict[int, threading.Thread] = {}
+        self._secrets = secrets_of(settings)
+
+    def job(self, name: str) -> JobSettings | None:
+        return next((j for j in self.settings.jobs if j.name == name), None)
+
+    # --- starting ---------------------------------------------------------------------------
+
+    def start(
+        self,
+        job: JobSettings,
+        trigger: str,
+        actor: str = "",
+        slot: float | None = None,
+        request: int | None = None,
+    ) -> Claim:
+        """Claim the lock and spawn now; the run is supervised on a thread of its own."""
+        claim = self.locks.claim(job.name, job.overlap == "skip", trigger, actor, slot, request)
+        if claim.blocker is not None:
+            self.history.count_skip(job.name)
+            log.info("%s: skipped, run #%d still holds the lock", job.name, claim.blocker.id)
+        if not claim.run_id:
+            return claim
+        log_path = self.logs_dir / f"{claim.run_id}.log"
+        try:
+            proc = start(job.command, job.cwd, environment(job.env, self._secrets), log_path)
+        except (ProgramMissing, OSError) as exc:
+            error = str(exc) if isinstance(exc, ProgramMissing) else f"cannot start: {exc}"
+            self.history.finish(
+                claim.run_id, "failed", None, "", error, should_notify(job, "failed")
+            )
+            return claim
+        self.history.set_group(claim.run_id, proc.pid, str(log_path), time.time())
+        thread = threading.Thread(
+            target=self._supervise,
+            args=(job, claim.run_id, proc, log_path),
+            name=f"job-{job.name}-{claim.run_id}",
+            daemon=True,
+        )
+        self.threads[claim.run_id] = thread
+        thread.start()
+        return claim
+
+    def _supervise(self, job: JobSettings, run_id: int, proc, log_path: Path) -> None:  # type: ignore[no-untyped-def]
+        try:
+            outcome = supervise(proc, log_path, self.redactor, job.timeout, cancel=self.cancel)
+            status = "ok" if outcome.ok else "failed"
+            if self.cancel.is_set() and outcome.error.startswith("killed"):
+                status = "interrupted"
+            self.history.finish(
+                run_id,
+                status,
+                outcome.exit_code,
+                outcome.output,
+                outcome.error,
+                should_notify(job, status),
+            )
+            log.info("%s: run #%d %s (exit %s)", job.name, run_id, status, outcome.exit_code)
+            log_path.unlink(missing_ok=True)
+        finally:
+            self.threads.pop(run_id, None)
+
+    def running(self) -> int:
+        return len(self.threads)
+
+    def wait_all(self, seconds: float) -> bool:
+        """Wait for this process's runs; True when all finished in time."""
+        deadline = time.monotonic() + seconds
+        for thread in list(self.threads.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not self.threads
+
+    # --- the schedule -----------------------------------------------------------------------
+
+    def evaluate(self, job: JobSettings, now: float, start: bool = True) -> Claim | None:
+        """Record slots older than `grace` as missed; start the latest slot within it."""
+        with self.history.store.transaction() as db:
+            on_time = self._record_missed(db, job, now)
+        if on_time and start:
+            return self.start(job, "schedule", "", slot=on_time[-1])
+        return None
+
+    def _record_missed(self, db: sqlite3.Connection, job: JobSettings, now: float) -> list[float]:
+        last = self.history.last_evaluated(db, job.name)
+        if last is None:  # first sight of this job: nothing can have been missed
+            self.history.set_evaluated(db, job.name, now)
+            return []
+        slots = cron.slots_between(job.schedule, job.timezone, last, now)
+        capped = len(slots) >= cron.MAX_SLOTS
+        if capped:  # a long outage of a frequent job: count no further
+            late = slots
+            on_time = cron.slots_between(job.schedule, job.timezone, now - job.grace, now)
+        else:
+            late = [s for s in slots if now - s > job.grace]
+            on_time = [s for s in slots if now - s <= job.grace]
+        if late:
+            notify = should_notify(job, "missed")
+            self.history.record_missed(db, job.name, late[0], late[-1], len(late), notify, capped)
+            self.history.set_evaluated(db, job.name, now - job.grace if capped else late[-1])
+            log.warning("%s: missed %d scheduled run(s)", job.name, len(late))
+        return on_time
+
+    def next_slot(self, job: JobSettings, now: float) -> float:
+        runs = cron.next_runs(job.schedule, job.timezone, now, 1)
+        return runs[0] if runs else now + 3600
+
+    # --- run-now requests -------------------------------------------------------------------
+
+    def queue(self, job: str, trigger: str, actor: str, slot: float | None = None) -> int:
+        with self.history.store.connect() as db:
+            cur = db.execute(
+                "INSERT INTO job_requests(job, trigger, actor, slot, requested) VALUES (?,?,?,?,?)",
+                (job, trigger, actor, slot, time.time()),
+            )
+        return int(cur.lastrowid or 0)
+
+    def request(self, request_id: int) -> sqlite3.Row | None:
+        with self.history.store.connect() as db:
+            row: sqlite3.Row | None = db.execute(
+                "SELECT * FROM job_requests WHERE id=?", (request_id,)
+            ).fetchone()
+        return row
+
+    def pending(self) -> list[sqlite3.Row]:
+        with self.history.store.connect() as db:
+            return db.execute(
+                "SELECT * FROM job_requests WHERE state='pending' ORDER BY id"
+            ).fetchall()
+
+    def take(self, row: sqlite3.Row) -> Claim:
+        """Serve one queued request (the runner's loop, or a requester tired of waiting)."""
+        job = self.job(row["job"])
+        if job is None:
+            with self.history.store.connect() as db:
+                db.execute(
+                    "UPDATE job_requests SET state='refused', error=? WHERE id=? "
+                    "AND state='pending'",
+                    (f"`{row['job']}` is not configured any more.", row["id"]),
+                )
+            return Claim(gone=True)
+        return self.start(job, row["trigger"], row["actor"], row["slot"], row["id"])
+
+    def last_run(self, job: str) -> JobRun | None:
+        return self.history.last(job)

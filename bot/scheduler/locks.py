@@ -1,0 +1,168 @@
+"""Overlap locks that never go stale and never double-run.
+
+A lock is the run's own `running` row: it names the process that started the job (pid + its
+start time, so a reused pid does not count) and the job's process group. It is free only when
+neither is alive. A zombie does not count as alive: nobody may ever reap it in a container.
+Claims happen inside `store.transaction()` (BEGIN IMMEDIATE), so two processes cannot both win.
+Rows held by another host cannot be checked from here and count as alive.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import psutil
+
+from bot.scheduler.store import History, JobRun, run_from_row
+
+HOST = os.uname().nodename
+
+
+@lru_cache(maxsize=1)
+def _my_start() -> float:
+    return psutil.Process().create_time()
+
+
+def process_alive(pid: int, started: float, host: str = HOST) -> bool:
+    if host != HOST:
+        return True
+    if pid <= 0:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        # A pid reused by an unrelated process must not keep the lock.
+        return not started or abs(proc.create_time() - started) < 1.0
+    except psutil.NoSuchProcess:
+        return False
+
+
+def group_alive(pgid: int, host: str = HOST) -> bool:
+    """Any non-zombie process left in the job's process group (grandchildren count)."""
+    if host != HOST:
+        return True
+    if pgid <= 0:
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, PermissionError):
+            continue
+    return False
+
+
+def row_alive(row: sqlite3.Row) -> bool:
+    return process_alive(row["runner_pid"], row["runner_started"], row["host"]) or group_alive(
+        row["pgid"], row["host"]
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of asking for a job's lock: a new run id, or why not."""
+
+    run_id: int = 0
+    blocker: JobRun | None = None  # the live run that holds the lock (overlap = skip)
+    slot_taken: bool = False  # someone already handled this scheduled slot
+    gone: bool = False  # the run-now request was taken by another process
+
+
+class Locks:
+    def __init__(self, history: History, read_output: Callable[[str], str]) -> None:
+        self.history = history
+        self.read_output = read_output  # log path → redacted tail, for interrupted runs
+
+    def reap(self, db: sqlite3.Connection, job: str | None = None) -> list[int]:
+        """Close the runs whose starter and process group are both gone: interrupted."""
+        closed = []
+        for row in self.history.running_rows(db, job):
+            if row_alive(row):
+                continue
+            output = self.read_output(row["log_path"]) if row["log_path"] else ""
+            db.execute(
+                "UPDATE job_runs SET status='interrupted', ended=?, output=?, error=?, "
+                "notify_pending=1 WHERE id=? AND status='running'",
+                (
+                    time.time(),
+                    output,
+                    "the process running this job stopped before it finished",
+                    row["id"],
+                ),
+            )
+            closed.append(row["id"])
+        return closed
+
+    def reap_all(self) -> list[int]:
+        with self.history.store.transaction() as db:
+            return self.reap(db)
+
+    def claim(
+        self,
+        job: str,
+        exclusive: bool,
+        trigger: str,
+        actor: str = "",
+        slot: float | None = None,
+        request: int | None = None,
+    ) -> Claim:
+        """Atomically: take the request, consume `slot`, free dead locks, take the job's lock."""
+        with self.history.store.transaction() as db:
+            if request is not None:
+                cur = db.execute(
+                    "UPDATE job_requests SET state='taken' WHERE id=? AND state='pending'",
+                    (request,),
+                )
+                if cur.rowcount == 0:
+                    return Claim(gone=True)
+            if slot is not None:
+                last = self.history.last_evaluated(db, job)
+                if last is not None and last >= slot:
+                    _answer(db, request, "refused", 0, "it already ran for this scheduled time")
+                    return Claim(slot_taken=True)
+                self.history.set_evaluated(db, job, slot)
+            self.reap(db, job)
+            if exclusive:
+                live = self.history.running_rows(db, job)
+                if live:
+                    blocker = run_from_row(live[0])
+                    _answer(db, request, "refused", blocker.id, busy_message(blocker))
+                    return Claim(blocker=blocker)
+            cur = db.execute(
+                "INSERT INTO job_runs(job, status, trigger, actor, scheduled, started, "
+                "runner_pid, runner_started, host) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                (job, trigger, actor, slot, time.time(), os.getpid(), _my_start(), HOST),
+            )
+            run_id = int(cur.lastrowid or 0)
+            _answer(db, request, "started", run_id, "")
+            return Claim(run_id=run_id)
+
+
+def busy_message(blocker: JobRun) -> str:
+    ago = time.time() - blocker.started
+    return (
+        f"`{blocker.job}` is still running (run #{blocker.id}, started {ago:.0f}s ago) and "
+        "does not allow overlapping runs."
+    )
+
+
+def _answer(
+    db: sqlite3.Connection, request: int | None, state: str, run_id: int, error: str
+) -> None:
+    if request is not None:
+        db.execute(
+            "UPDATE job_requests SET state=?, run_id=?, error=? WHERE id=?",
+            (state, run_id or None, error, request),
+        )

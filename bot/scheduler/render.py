@@ -1,0 +1,332 @@
+"""Replies of the jobs and commands verbs, their buttons and their terminal rendering.
+
+Slack rendering of the same replies lives in `render_slack.py`; importing this module imports
+it too, so every renderer is registered as soon as a reply type exists.
+
+For `/sup run` in Slack: post a regular message with `render_blocks(CommandRunReply.started(
+name, args, mention))`, then call `bot.scheduler.verbs.run_command(services, access, command,
+on_progress)`: `on_progress(reply)` receives a running `CommandRunReply` every few seconds
+(chat.update it) and the final reply is returned. When `reply.too_long`, upload
+`reply.output` as a file (`reply.filename`): the message shows only its last lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.choices import choices
+from bot.durations import format_duration
+from bot.grammar import quote
+from bot.render.text import render_text
+from bot.replies import Choice, Reply
+from bot.scheduler import cron
+from bot.scheduler.commands import CommandResult, CommandSpec
+from bot.scheduler.jobs import JobView, RunnerStatus
+from bot.scheduler.store import JobRun
+
+MESSAGE_OUTPUT = 2500  # characters of output that fit one Slack section
+
+
+@dataclass(frozen=True)
+class JobsReply(Reply):
+    jobs: tuple[JobView, ...]
+    runner: RunnerStatus
+
+
+@dataclass(frozen=True)
+class JobRunReply(Reply):
+    """A job started by hand (or refused) — posted in the channel."""
+
+    run: JobRun
+    timezone: str
+    actor_mention: str = ""
+    output: str = ""
+
+    @property
+    def public(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class JobHistoryReply(Reply):
+    job: str
+    timezone: str
+    runs: tuple[JobRun, ...]
+    can_run: bool = False
+
+
+@dataclass(frozen=True)
+class JobOutputReply(Reply):
+    run: JobRun
+    timezone: str
+    output: str
+
+
+@dataclass(frozen=True)
+class ScheduleRunReply(Reply):
+    runs: tuple[JobRun, ...]
+    timezone: str
+    actor_mention: str = ""
+
+    @property
+    def public(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class CommandsReply(Reply):
+    commands: tuple[CommandSpec, ...]
+    runnable: frozenset[str] = frozenset()
+    discovery_errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommandRunReply(Reply):
+    """A command's progress (`running`) or its result; public, like any action."""
+
+    name: str
+    args: tuple[str, ...]
+    output: str = ""
+    running: bool = True
+    exit_code: int | None = None
+    duration: float = 0.0
+    error: str = ""
+    actor_mention: str = ""
+
+    @property
+    def public(self) -> bool:
+        return True
+
+    @property
+    def ok(self) -> bool:
+        return not self.running and self.exit_code == 0 and not self.error
+
+    @property
+    def too_long(self) -> bool:
+        return len(self.output) > MESSAGE_OUTPUT
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name.replace(':', '-')}-output.txt"
+
+    @property
+    def command_text(self) -> str:
+        return quote("run", self.name, *self.args)
+
+    @classmethod
+    def started(cls, name: str, args: tuple[str, ...], actor_mention: str = "") -> CommandRunReply:
+        return cls(name, tuple(args), actor_mention=actor_mention)
+
+    @classmethod
+    def finished(cls, result: CommandResult, actor_mention: str = "") -> CommandRunReply:
+        return cls(
+            result.name,
+            result.args,
+            result.output,
+            False,
+            result.exit_code,
+            result.duration,
+            result.error,
+            actor_mention,
+        )
+
+
+# --- words shared by text and Slack ------------------------------------------------------------
+
+STATUS_WORD = {
+    "ok": "ok",
+    "failed": "FAILED",
+    "missed": "MISSED",
+    "running": "running",
+    "interrupted": "INTERRUPTED",
+    "skipped": "skipped",
+}
+
+
+def run_summary(run: JobRun) -> str:
+    """'failed (exit 1) in 3s' / 'running for 12s' / 'missed 3 scheduled runs…'."""
+    word = STATUS_WORD.get(run.status, run.status)
+    if run.status == "running":
+        return f"running for {format_duration(_age(run.started))}"
+    if run.status in ("missed", "skipped"):
+        return f"{word}: {run.error}" if run.error else word
+    exit_part = f" (exit {run.exit_code})" if run.exit_code is not None else ""
+    took = f" in {_took(run.duration)}" if run.duration is not None else ""
+    why = f" — {run.error}" if run.error else ""
+    return f"{word}{exit_part}{took}{why}"
+
+
+def _took(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 10 else format_duration(seconds)
+
+
+def _age(epoch: float) -> float:
+    import time
+
+    return time.time() - epoch
+
+
+# --- choices ----------------------------------------------------------------------------------
+
+
+def job_choices(name: str, can_run: bool) -> list[Choice]:
+    out = [Choice(f"Run {name} now", quote("job", "run", name), "primary", f"Run {name} now?")]
+    return (out if can_run else []) + [Choice(f"History {name}", quote("job", "history", name))]
+
+
+@choices.register
+def _(reply: JobsReply) -> list[Choice]:
+    out: list[Choice] = []
+    for view in reply.jobs:
+        out += job_choices(view.job.name, view.can_run)
+    return out
+
+
+@choices.register
+def _(reply: JobRunReply) -> list[Choice]:
+    return [Choice("History", quote("job", "history", reply.run.job))]
+
+
+@choices.register
+def _(reply: JobHistoryReply) -> list[Choice]:
+    out = [
+        Choice(f"Output #{r.id}", quote("job", "history", reply.job, str(r.id)))
+        for r in reply.runs
+        if r.finished and r.status != "missed"
+    ][:8]
+    if reply.can_run:
+        out.insert(0, job_choices(reply.job, True)[0])
+    return out
+
+
+@choices.register
+def _(reply: JobOutputReply) -> list[Choice]:
+    return [Choice("History", quote("job", "history", reply.run.job))]
+
+
+@choices.register
+def _(reply: ScheduleRunReply) -> list[Choice]:
+    return [Choice(f"History {r.job}", quote("job", "history", r.job)) for r in reply.runs][:10]
+
+
+@choices.register
+def _(reply: CommandsReply) -> list[Choice]:
+    return [
+        Choice(f"Run {c.name}", quote("run", c.name), "", f"Run {c.name}?")
+        for c in reply.commands
+        if c.name in reply.runnable and c.args is None
+    ][:20]
+
+
+@choices.register
+def _(reply: CommandRunReply) -> list[Choice]:
+    if reply.running:
+        return []
+    return [Choice("Run again", reply.command_text, "", f"Run `{reply.command_text}` again?")]
+
+
+# --- terminal ---------------------------------------------------------------------------------
+
+
+def runner_line(runner: RunnerStatus) -> str:
+    if runner.live:
+        return f"scheduler: running (pid {runner.pid})"
+    if runner.stopping:
+        return "scheduler: stopping — no new runs start until it is back"
+    seen = f", last seen {format_duration(_age(runner.seen))} ago" if runner.seen else ""
+    return (
+        f"! scheduler: NOT running{seen} — jobs do not start on schedule; missed runs are "
+        "recorded (start `supbot scheduler`)"
+    )
+
+
+@render_text.register
+def _(reply: JobsReply) -> str:
+    lines = [runner_line(reply.runner)]
+    if not reply.jobs:
+        return "\n".join([*lines, "No jobs visible here."])
+    for view in reply.jobs:
+        job, secs = view.job, cron.has_seconds(view.job.schedule)
+        lines += ["", f"{job.name}  `{job.schedule}`  {view.description} ({job.timezone})"]
+        if job.description:
+            lines.append(f"  {job.description}")
+        nxt = ", ".join(cron.local_time(t, job.timezone, secs) for t in view.next_runs)
+        lines.append(f"  next: {nxt or '-'}")
+        last = view.last_run
+        if last is None:
+            lines.append("  last: never ran")
+        else:
+            when = cron.local_time(last.started, job.timezone, True)
+            lines.append(f"  last: {run_summary(last)}, {when} (#{last.id}, {_by(last)})")
+        if view.skipped:
+            lines.append(f"  overlapping starts skipped so far: {view.skipped}")
+    return "\n".join(lines)
+
+
+def _by(run: JobRun) -> str:
+    return run.actor or run.trigger if run.trigger != "schedule" else "schedule"
+
+
+@render_text.register
+def _(reply: JobRunReply) -> str:
+    run = reply.run
+    who = f" by {reply.actor_mention}" if reply.actor_mention else ""
+    head = f"{run.job}: run #{run.id}{who} — {run_summary(run)}"
+    return head + (f"\n{reply.output}" if reply.output else "")
+
+
+@render_text.register
+def _(reply: JobHistoryReply) -> str:
+    if not reply.runs:
+        return f"{reply.job}: no runs recorded yet."
+    rows = [f"{reply.job}: last {len(reply.runs)} runs ({reply.timezone})"]
+    for r in reply.runs:
+        when = cron.local_time(r.started, reply.timezone, True)
+        rows.append(f"  #{r.id:<5} {when}  {_by(r):<16} {run_summary(r)}")
+    return "\n".join(rows)
+
+
+@render_text.register
+def _(reply: JobOutputReply) -> str:
+    r = reply.run
+    when = cron.local_time(r.started, reply.timezone, True)
+    head = f"== {r.job} run #{r.id}, {when}: {run_summary(r)} =="
+    return f"{head}\n{reply.output or '(no output)'}"
+
+
+@render_text.register
+def _(reply: ScheduleRunReply) -> str:
+    if not reply.runs:
+        return "No job is due now."
+    return "\n".join(
+        f"{r.job}: {'#' + str(r.id) + ' ' if r.id else ''}{run_summary(r)}" for r in reply.runs
+    )
+
+
+@render_text.register
+def _(reply: CommandsReply) -> str:
+    if not reply.commands:
+        lines = ["No commands available here."]
+    else:
+        width = max(len(c.name) for c in reply.commands)
+        lines = []
+        for c in reply.commands:
+            args = f"  (args: {c.args})" if c.args else ""
+            lines.append(f"{c.name.ljust(width)}  {c.description}{args}")
+    lines += [f"! discovery failed: {e}" for e in reply.discovery_errors]
+    return "\n".join(lines)
+
+
+@render_text.register
+def _(reply: CommandRunReply) -> str:
+    head = f"$ {reply.command_text[4:]}"
+    if reply.running:
+        return f"{head}  (running…)\n{reply.output}".rstrip()
+    status = "ok" if reply.ok else "FAILED"
+    tail = f"exit code {reply.exit_code} ({status}) in {reply.duration:.1f}s"
+    if reply.error:
+        tail += f" — {reply.error}"
+    return "\n".join(x for x in (head, reply.output, tail) if x)
+
+
+from bot.scheduler import render_slack  # noqa: E402, F401  (registers the Slack renderers)

@@ -1,0 +1,169 @@
+"""Slack Block Kit for the jobs and commands replies (pure: no network).
+
+Dates are `<!date^EPOCH^…|fallback>`: each reader sees them in their own timezone; the fallback
+text is in the job's timezone.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
+
+from bot.choices import choices
+from bot.render.blocks import (
+    MAX_SECTION,
+    RenderContext,
+    action_blocks,
+    code,
+    context,
+    escape,
+    lines_within,
+    mention,
+    preformatted,
+    render_blocks,
+    section,
+)
+from bot.scheduler import cron
+from bot.scheduler.render import (
+    MESSAGE_OUTPUT,
+    CommandRunReply,
+    CommandsReply,
+    JobHistoryReply,
+    JobOutputReply,
+    JobRunReply,
+    JobsReply,
+    ScheduleRunReply,
+    job_choices,
+    run_summary,
+    runner_line,
+)
+from bot.scheduler.store import JobRun
+
+MAX_JOBS = 20  # two blocks each: 41 blocks with the header, under Slack's 50
+EMOJI = {
+    "ok": ":white_check_mark:",
+    "failed": ":x:",
+    "missed": ":warning:",
+    "running": ":hourglass_flowing_sand:",
+    "interrupted": ":warning:",
+    "skipped": ":fast_forward:",
+}
+
+
+def job_date(epoch: float, tz: str, seconds: bool = False) -> str:
+    fmt = "{date_short_pretty} {time_secs}" if seconds else "{date_short_pretty} {time}"
+    return f"<!date^{int(epoch)}^{fmt}|{cron.local_time(epoch, tz, seconds)}>"
+
+
+def run_line(run: JobRun, tz: str) -> str:
+    who = "schedule" if run.trigger == "schedule" else mention(run.by.split(" via ")[0])
+    when = job_date(run.started, tz, True)
+    number = f"#{run.id} · " if run.id else ""
+    return f"{EMOJI.get(run.status, '')} {escape(run_summary(run))} · {when} · {number}{who}"
+
+
+@render_blocks.register
+def _(reply: JobsReply, ctx: RenderContext) -> list[Block]:
+    mark = "" if reply.runner.live else ":warning: "
+    blocks: list[Block] = [context(mark + escape(runner_line(reply.runner)).lstrip("! "))]
+    if not reply.jobs:
+        return blocks + [section("No jobs visible in this channel.", "jobs_none")]
+    for i, view in enumerate(reply.jobs[:MAX_JOBS]):
+        job, secs = view.job, cron.has_seconds(view.job.schedule)
+        lines = [
+            f"*{escape(job.name)}* {code(job.schedule)} — {escape(view.description)} "
+            f"({escape(job.timezone)})"
+        ]
+        if job.description:
+            lines.append(f"_{escape(job.description)}_")
+        nxt = ", ".join(job_date(t, job.timezone, secs) for t in view.next_runs)
+        lines.append(f"Next: {nxt or '-'}")
+        last = view.last_run
+        lines.append("Last: " + (run_line(last, job.timezone) if last else "never ran"))
+        if view.skipped:
+            lines.append(f"Overlapping starts skipped so far: {view.skipped}")
+        blocks.append(section("\n".join(lines), f"job_{i}"))
+        blocks += action_blocks(job_choices(job.name, view.can_run), block_prefix=f"job_{i}_act")
+    if len(reply.jobs) > MAX_JOBS:
+        more = len(reply.jobs) - MAX_JOBS
+        blocks.append(context(f"…and {more} more jobs: `supbot jobs` lists them all."))
+    return blocks
+
+
+@render_blocks.register
+def _(reply: JobRunReply, ctx: RenderContext) -> list[Block]:
+    run = reply.run
+    who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
+    head = f"*{escape(run.job)}*: run #{run.id}{who}\n{run_line(run, reply.timezone)}"
+    blocks: list[Block] = [section(head, "job_run")]
+    if reply.output:
+        blocks.append(section(preformatted(reply.output, MESSAGE_OUTPUT), "job_run_output"))
+    return blocks + action_blocks(choices(reply), block_prefix="job_run_act")
+
+
+@render_blocks.register
+def _(reply: JobHistoryReply, ctx: RenderContext) -> list[Block]:
+    if not reply.runs:
+        text = f"*{escape(reply.job)}*: no runs recorded yet."
+        return [section(text, "history")] + action_blocks(choices(reply), block_prefix="hist_act")
+    lines = [run_line(r, reply.timezone) for r in reply.runs]
+    body = lines_within(lines, MAX_SECTION - 200, lambda n: f"…and {n} older runs")
+    head = f"*{escape(reply.job)}*: last {len(reply.runs)} runs\n"
+    blocks: list[Block] = [section(head + body, "history")]
+    return blocks + action_blocks(choices(reply), block_prefix="hist_act")
+
+
+@render_blocks.register
+def _(reply: JobOutputReply, ctx: RenderContext) -> list[Block]:
+    head = f"*{escape(reply.run.job)}* run #{reply.run.id}\n{run_line(reply.run, reply.timezone)}"
+    return [
+        section(head, "output_head"),
+        section(preformatted(reply.output or "(no output)", MESSAGE_OUTPUT), "output"),
+        *action_blocks(choices(reply), block_prefix="output_act"),
+    ]
+
+
+@render_blocks.register
+def _(reply: ScheduleRunReply, ctx: RenderContext) -> list[Block]:
+    if not reply.runs:
+        return [section("No job is due now.", "schedule")]
+    who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
+    lines = [f"*{escape(r.job)}*: {run_line(r, reply.timezone)}" for r in reply.runs]
+    body = lines_within(lines, MAX_SECTION - 200, lambda n: f"…and {n} more")
+    blocks: list[Block] = [section(f"Due jobs started{who}:\n{body}", "schedule")]
+    return blocks + action_blocks(choices(reply), block_prefix="schedule_act")
+
+
+@render_blocks.register
+def _(reply: CommandsReply, ctx: RenderContext) -> list[Block]:
+    if not reply.commands:
+        blocks: list[Block] = [section("No commands available in this channel.", "commands")]
+    else:
+        lines = []
+        for c in reply.commands:
+            args = f" — arguments: {code(c.args)}" if c.args else ""
+            lines.append(f"• {code(c.name)} {escape(c.description)}{args}")
+        body = lines_within(lines, MAX_SECTION, lambda n: f"…and {n} more (`supbot commands`)")
+        blocks = [section(body, "commands")]
+    if reply.discovery_errors:
+        errs = "; ".join(reply.discovery_errors)
+        blocks.append(context(f":warning: discovery failed: {escape(errs)}"))
+    return blocks + action_blocks(choices(reply), block_prefix="commands_act")
+
+
+@render_blocks.register
+def _(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
+    who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
+    head = f"{code(reply.command_text[4:], 300)}{who}"
+    if reply.running:
+        status = ":hourglass_flowing_sand: running…"
+    else:
+        mark = ":white_check_mark:" if reply.ok else ":x:"
+        status = f"{mark} exit code {reply.exit_code} in {reply.duration:.1f}s"
+        if reply.error:
+            status += f" — {escape(reply.error)}"
+    blocks: list[Block] = [section(f"{head}\n{status}", "run_head")]
+    if reply.output:
+        blocks.append(section(preformatted(reply.output, MESSAGE_OUTPUT), "run_output"))
+    if reply.too_long and not reply.running:
+        blocks.append(context("Output shortened: the full output is in the attached file."))
+    return blocks + action_blocks(choices(reply), block_prefix="run_act")

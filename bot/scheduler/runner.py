@@ -1,0 +1,91 @@
+"""`supbot scheduler`: the long-running runner (a supervisord program itself).
+
+Each pass: start the jobs whose slot has come (slots older than `grace` are recorded as missed),
+serve queued run-now requests, beat the heartbeat every second. It sleeps until the next slot
+(at most 0.2 s, so requests are served within a second). SIGHUP re-reads the config.
+SIGTERM / SIGINT: take no new runs, give running ones `stop_grace` seconds, then kill their
+process groups and record them as interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from bot.scheduler.execute import TERM_GRACE
+from bot.scheduler.jobs import RUNNER, JobService
+from bot.scheduler.launch import Launcher
+
+log = logging.getLogger("supbot.scheduler")
+
+TICK = 0.2
+REAP_EVERY = 5.0
+PRUNE_EVERY = 3600.0
+
+
+class Runner:
+    def __init__(self, jobs: Callable[[], JobService], stop_grace: float = 30.0) -> None:
+        self.jobs = jobs  # the current JobService (it changes when the config is reloaded)
+        self.stop_grace = stop_grace
+        self.stopping = threading.Event()
+        self._launchers: list[Launcher] = []
+
+    def install_signals(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stopping.set())
+
+    def run(self) -> int:
+        service = self.jobs()
+        service.locks.reap_all()
+        log.info("scheduler started (pid %d, %d jobs)", os.getpid(), len(service.settings.jobs))
+        due: dict[str, float] = {}
+        beat = reaped = pruned = 0.0
+        while not self.stopping.is_set():
+            if self.jobs() is not service:
+                service, due = self.jobs(), {}
+            if service.launcher not in self._launchers:
+                self._launchers.append(service.launcher)
+            now = time.time()
+            if now - beat >= 1.0:
+                service.store.heartbeat(RUNNER, f"{len(service.settings.jobs)} jobs")
+                beat = now
+            for job in service.settings.jobs:
+                if due.get(job.name, 0.0) <= now:
+                    service.launcher.evaluate(job, now)
+                    due[job.name] = service.launcher.next_slot(job, now)
+            for request in service.launcher.pending():
+                service.launcher.take(request)
+            if now - reaped >= REAP_EVERY:
+                service.locks.reap_all()
+                reaped = now
+            if now - pruned >= PRUNE_EVERY:
+                service.runs.prune(service.settings.storage.retention)
+                pruned = now
+            wake = min(due.values(), default=now + TICK)
+            self.stopping.wait(min(max(wake - time.time(), 0.0), TICK))
+        return self._shutdown(service)
+
+    def _shutdown(self, service: JobService) -> int:
+        service.store.heartbeat(RUNNER, "stopping")
+        running = sum(launcher.running() for launcher in self._launchers)
+        log.info("stopping: waiting up to %gs for %d running job(s)", self.stop_grace, running)
+        deadline = time.monotonic() + self.stop_grace
+        for launcher in self._launchers:
+            launcher.wait_all(max(0.0, deadline - time.monotonic()))
+        if any(launcher.running() for launcher in self._launchers):
+            log.warning("grace period over: killing the remaining jobs")
+            for launcher in self._launchers:
+                launcher.cancel.set()
+            for launcher in self._launchers:
+                launcher.wait_all(TERM_GRACE + 10.0)
+        with service.store.connect() as db:
+            db.execute(
+                "UPDATE heartbeats SET seen=0, detail='stopped' WHERE name=? AND pid=?",
+                (RUNNER, os.getpid()),
+            )
+        log.info("scheduler stopped")
+        return 0
