@@ -1,0 +1,1 @@
+"""Crash alerts: detection (listener, watcher) → events → incidents → outbox → Slack."""

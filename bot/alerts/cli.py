@@ -1,0 +1,84 @@
+"""`supbot listen` (the supervisor event listener) and `supbot alerts …` (deliver, digest)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from bot.cli import add_command
+
+log = logging.getLogger("supbot.listen")
+
+
+def _configure_listen(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("listen", help="supervisor event listener (run it from [eventlistener:x])")
+    p.add_argument("--node", help="which [[nodes]] entry this supervisord is (default: guessed)")
+
+
+def _run_listen(args: argparse.Namespace) -> int:
+    from bot.alerts import incidents
+    from bot.alerts.listener import Listener, node_name, protocol_streams
+    from bot.services import Runtime
+
+    stdin, stdout = protocol_streams()  # first: nothing may reach the real stdout but protocol
+    services = Runtime(args.config).services
+    settings = services.settings
+    incidents.ensure(services.store)
+    node = node_name(settings, args.node, dict(os.environ))
+    worker = None
+    if settings.alerts.send_from_listener and settings.secrets.bot_token:
+        from bot.alerts.service import AlertsWorker
+
+        worker = AlertsWorker(services, watch=False).start()
+        log.info("listener on %s: delivering alerts itself", node)
+    elif settings.alerts.send_from_listener:
+        log.warning("[alerts] send_from_listener is on but SLACK_BOT_TOKEN is not set")
+    wake = worker.wake.set if worker else (lambda: None)
+    Listener(services.store, node, stdin, stdout, wake).run()
+    if worker:
+        worker.stop()
+    return 0
+
+
+def _configure_alerts(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("alerts", help="crash alerts: deliver the outbox, post a digest")
+    p.add_argument("action", choices=("deliver", "digest", "status"))
+    p.add_argument("--since", default="24h", help="digest: the period to cover (default 24h)")
+
+
+def _run_alerts(args: argparse.Namespace) -> int:
+    from bot.alerts import digest, incidents
+    from bot.alerts.outbox import Outbox
+    from bot.alerts.service import AlertsWorker, router
+    from bot.durations import parse_duration
+    from bot.services import Runtime
+
+    services = Runtime(args.config).services
+    incidents.ensure(services.store)
+    if args.action == "status":
+        backlog = Outbox(services.store).backlog()
+        print(f"{backlog} alert message(s) waiting to be sent")
+        return 0
+    if args.action == "digest":
+        n = digest.post(
+            services, router(services.settings), time.time() - parse_duration(args.since)
+        )
+        print(f"digest queued for {n} channel(s); `supbot alerts deliver` or serve sends it")
+        return 0
+    if not services.settings.secrets.bot_token:
+        print("supbot: SLACK_BOT_TOKEN is not set; nothing can be delivered", file=sys.stderr)
+        return 2
+    worker = AlertsWorker(services, watch=False).start()
+    try:
+        while Outbox(services.store).backlog():
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+    return 0
+
+
+add_command("listen", _configure_listen, _run_listen)
+add_command("alerts", _configure_alerts, _run_alerts)

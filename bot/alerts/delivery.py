@@ -1,0 +1,198 @@
+"""Sending outbox rows to Slack: post once, then only chat.update; honour 429 Retry-After;
+back off while Slack is down. The ts is stored in the same transaction that marks the row
+sent, so a restart never posts a message whose ts is known."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.alerts import render
+from bot.alerts.outbox import Outbox, OutboxRow
+from bot.config import Settings
+from bot.state import Store
+
+log = logging.getLogger("supbot.alerts")
+
+# Slack answers these when the fault is (probably) not in the message: keep retrying.
+RETRYABLE = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "not_authed",
+    "invalid_auth",
+    "token_revoked",
+    "account_inactive",
+    "not_in_channel",
+    "channel_not_found",
+}
+MAX_BACKOFF = 300.0
+
+LogFetcher = Callable[[str, str], tuple[list[str], int | None]]
+
+
+def web_client(settings: Settings) -> WebClient:
+    """No SDK retry handlers: the outbox sees every 429 and 5xx itself."""
+    return WebClient(
+        token=settings.secrets.bot_token,
+        base_url=settings.secrets.api_url,
+        timeout=10,
+        retry_handlers=[],
+    )
+
+
+class Deliverer:
+    def __init__(
+        self, store: Store, client: WebClient, settings: Settings, fetch_log: LogFetcher
+    ) -> None:
+        self.store, self.client, self.settings = store, client, settings
+        self.outbox = Outbox(store)
+        self.fetch_log = fetch_log
+
+    def deliver_ready(self) -> float:
+        """Send what may go now; returns how long the caller may sleep."""
+        rows, wait = self.outbox.claim()
+        for row in rows:
+            self.deliver(row)
+        return 0.0 if rows else wait
+
+    def deliver(self, row: OutboxRow) -> None:
+        try:
+            self._send(row)
+        except SlackApiError as exc:
+            self._api_error(row, exc)
+        except Exception as exc:  # connection refused, timeout, a 5xx page that is not JSON
+            delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
+            log.warning("Slack unreachable (%s); retrying in %.0fs", type(exc).__name__, delay)
+            self.outbox.retry(row, delay, f"{type(exc).__name__}: {exc}")
+
+    def _api_error(self, row: OutboxRow, exc: SlackApiError) -> None:
+        status = exc.response.status_code
+        error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+        if status == 429 or error == "ratelimited":
+            retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+            log.info("Slack rate limit on %s: waiting %.0fs", row.channel, retry_after)
+            self.outbox.rate_limited(row.channel, retry_after)
+            self.outbox.retry(row, retry_after, "ratelimited", count=False)
+            return
+        if status >= 500 or error in RETRYABLE:
+            delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
+            log.warning("Slack answered %s %s; retrying in %.0fs", status, error, delay)
+            self.outbox.retry(row, delay, f"{status} {error}")
+            return
+        if error in ("message_not_found", "cant_update_message"):
+            log.warning("alert message gone (%s); not posting it again", error)
+            self.outbox.fail(row, error)
+            return
+        if not row.payload.get("plain") and error in (
+            "invalid_blocks",
+            "msg_too_long",
+            "msg_blocks_too_long",
+        ):
+            log.error("Slack refused the alert blocks (%s); sending it as plain text", error)
+            with self.store.connect() as db:
+                db.execute(
+                    "UPDATE alert_outbox SET status='pending', payload=? WHERE id=?",
+                    (json.dumps({**row.payload, "plain": True}), row.id),
+                )
+            return
+        log.error("Slack refused an alert for %s: %s", row.channel, error)
+        self.outbox.fail(row, f"{status} {error}")
+
+    # --- one row -----------------------------------------------------------------------
+
+    def _send(self, row: OutboxRow) -> None:
+        if row.kind == "incident":
+            self._sync(row, "alert_incidents", self._incident_message)
+        elif row.kind == "rollup":
+            self._sync(row, "alert_rollups", self._rollup_message)
+        elif row.kind == "thread":
+            self._thread(row)
+        else:  # digest and other one-off posts carry their message
+            text, blocks = row.payload["text"], row.payload.get("blocks", [])
+            self._post(row, text, blocks, None)
+            self.outbox.done(row)
+
+    def _row(self, table: str, ref: int) -> sqlite3.Row:
+        with self.store.connect() as db:
+            found: sqlite3.Row = db.execute(f"SELECT * FROM {table} WHERE id=?", (ref,)).fetchone()
+        return found
+
+    def _incident_message(self, inc: sqlite3.Row, first: bool) -> render.Message:
+        if first and inc["log"] is None and inc["kind"] == "process":
+            lines, exitstatus = self.fetch_log(inc["node"], inc["process"])
+            with self.store.connect() as db:
+                db.execute(
+                    "UPDATE alert_incidents SET log=?, exitstatus=COALESCE(exitstatus, ?) "
+                    "WHERE id=?",
+                    (json.dumps(lines), exitstatus, inc["id"]),
+                )
+            inc = self._row("alert_incidents", inc["id"])
+        return render.incident_message(inc, self.settings.alerts.mention, first)
+
+    def _rollup_message(self, rollup: sqlite3.Row, first: bool) -> render.Message:
+        with self.store.connect() as db:
+            incidents = db.execute(
+                "SELECT * FROM alert_incidents WHERE rollup=? ORDER BY id", (rollup["id"],)
+            ).fetchall()
+        return render.rollup_message(incidents)
+
+    def _sync(
+        self, row: OutboxRow, table: str, message: Callable[[sqlite3.Row, bool], render.Message]
+    ) -> None:
+        target = self._row(table, row.ref)
+        text, blocks = message(target, target["ts"] is None)
+        if target["ts"] is None:
+            ts = self._post(row, text, blocks, None)
+            with self.store.transaction() as db:
+                db.execute(f"UPDATE {table} SET ts=? WHERE id=?", (ts, row.ref))
+                self.outbox.done(row, db)
+            return
+        self._call(
+            "chat_update", row, channel=row.channel, ts=target["ts"], text=text, blocks=blocks
+        )
+        self.outbox.done(row)
+
+    def _thread(self, row: OutboxRow) -> None:
+        inc = self._row("alert_incidents", row.ref)
+        text, blocks = render.thread_message(inc, row.payload)
+        self._post(row, text, blocks, inc["ts"])
+        self.outbox.done(row)
+
+    def _post(self, row: OutboxRow, text: str, blocks: list[Any], thread: str | None) -> str:
+        kwargs: dict[str, Any] = {"channel": row.channel, "text": text, "blocks": blocks}
+        if thread:
+            kwargs["thread_ts"] = thread
+        response = self._call("chat_postMessage", row, **kwargs)
+        return str(response["ts"])
+
+    def _call(self, method: str, row: OutboxRow, **kwargs: Any) -> Any:
+        if row.payload.get("plain"):
+            kwargs.pop("blocks", None)
+        return getattr(self.client, method)(**kwargs)
+
+
+def log_fetcher(fleet: Any, redactor: Any, lines: int = 20) -> LogFetcher:
+    """The last `lines` lines of stderr (stdout when stderr is empty), redacted, and the last
+    exit status (the listener's EXITED event does not carry it)."""
+
+    def fetch(node: str, process: str) -> tuple[list[str], int | None]:
+        try:
+            client = fleet.client(node)
+            exitstatus = client.process(process).exitstatus
+            tail = client.tail(process, lines, "stderr").lines
+            if not tail:
+                tail = client.tail(process, lines, "stdout").lines
+        except Exception as exc:  # the node may be the thing that is down
+            return [f"(log unavailable: {exc})"], None
+        return list(redactor.redact_lines(list(tail))), exitstatus
+
+    return fetch

@@ -1,0 +1,144 @@
+"""Alert messages as Block Kit: pure functions of incident rows, no network."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.durations import format_duration
+from bot.grammar import quote
+from bot.render.blocks import action_blocks, escape, preformatted
+from bot.replies import Choice
+
+Message = tuple[str, list[dict[str, Any]]]  # (fallback text, blocks)
+
+ICON = {"EXITED": "🔴", "BACKOFF": "🟠", "FATAL": "🔴", "NODE_DOWN": "🔴", "LISTENER_SILENT": "🟠"}
+
+
+def when(epoch: float) -> str:
+    """A date each reader sees in their own timezone (fallback: UTC)."""
+    fallback = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+    return f"<!date^{int(epoch)}^{{date_short_pretty}} {{time_secs}}|{fallback}>"
+
+
+def label(node: str, process: str) -> str:
+    group, _, name = process.partition(":")
+    return f"{name if group == name else process}@{node}"
+
+
+def mention_text(mention: str | None) -> str:
+    if not mention:
+        return ""
+    if mention.startswith("S"):
+        return f"<!subteam^{mention}> "
+    if mention.startswith(("U", "W")):
+        return f"<@{mention}> "
+    if mention in ("here", "channel", "everyone"):
+        return f"<!{mention}> "
+    return ""
+
+
+def counter(inc: sqlite3.Row) -> str:
+    n = inc["crashes"]
+    span = format_duration(inc["last"] - inc["opened"]) if n > 1 else ""
+    text = f"crashed {n}×" + (f" in {span}" if span else "")
+    return text + (" — flapping" if n >= 3 else "")
+
+
+def _headline(inc: sqlite3.Row) -> str:
+    who = f"*{escape(label(inc['node'], inc['process']))}*"
+    kind, state = inc["kind"], inc["state"]
+    if kind == "node":
+        who = f"node *{escape(inc['node'])}*"
+        if inc["status"] == "recovered":
+            return (
+                f"✅ {who} reachable again after {format_duration(inc['closed'] - inc['opened'])}"
+            )
+        return f"🔴 {who} is unreachable"
+    if kind == "listener":
+        if inc["status"] == "recovered":
+            return f"✅ the event listener on *{escape(inc['node'])}* is back"
+        return (
+            f"🟠 the event listener on *{escape(inc['node'])}* has gone silent (watcher took over)"
+        )
+    if inc["status"] == "recovered":
+        after = format_duration(inc["closed"] - inc["opened"])
+        pid = f", pid {inc['recovered_pid']}" if inc["recovered_pid"] else ""
+        return f"✅ {who} recovered after {after}{pid}"
+    if inc["status"] == "stopped":
+        return f"⏹ {who} was stopped"
+    if state == "FATAL":
+        return f"🔴 {who} is FATAL (gave up restarting)"
+    if state == "BACKOFF":
+        return f"🟠 {who} keeps failing to start (BACKOFF)"
+    return f"🔴 {who} crashed"
+
+
+def _facts(inc: sqlite3.Row) -> str:
+    parts = []
+    if inc["kind"] == "process":
+        parts.append(f"*Transition:* {inc['from_state'] or '?'} → {inc['state']}")
+        if inc["exitstatus"] is not None:
+            parts.append(f"*Exit status:* {inc['exitstatus']} (unexpected)")
+        if inc["tries"]:
+            parts.append(f"*Start tries:* {inc['tries']}")
+    parts.append(f"*When:* {when(inc['opened'])}")
+    if inc["kind"] == "process":
+        parts.append(f"*{counter(inc)}*")
+    return " · ".join(parts)
+
+
+def buttons(node: str, process: str) -> list[Choice]:
+    target = label(node, process)
+    return [
+        Choice("Restart", quote("restart", target), "primary", f"Restart {target}?"),
+        Choice("Logs", quote("tail", target)),
+        Choice("Snooze 1 h", quote("snooze", target, "1h")),
+        Choice("Snooze 24 h", quote("snooze", target, "24h")),
+    ]
+
+
+def incident_message(inc: sqlite3.Row, mention: str | None = None, first: bool = False) -> Message:
+    headline = _headline(inc)
+    top = (mention_text(mention) if first else "") + headline
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=top))]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_facts(inc))]))
+    lines = json.loads(inc["log"]) if inc["log"] else []
+    if inc["kind"] == "process" and lines:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=preformatted("\n".join(lines)))))
+    if inc["kind"] == "process":
+        blocks += action_blocks(buttons(inc["node"], inc["process"]), block_prefix="alert")
+    plain = headline.replace("*", "")
+    if inc["kind"] == "process":
+        plain += f" — {counter(inc)}"
+    return plain, [b.to_dict() for b in blocks]
+
+
+def thread_message(inc: sqlite3.Row, payload: dict[str, Any]) -> Message:
+    n = payload.get("count", 1)
+    what = "crashed again" if n == 1 else f"crashed {n} more times"
+    exit_part = f", exit {payload['exitstatus']}" if payload.get("exitstatus") is not None else ""
+    state = payload.get("state", "EXITED")
+    text = f"{what} ({state}{exit_part}) — last {when(payload.get('last', time.time()))}"
+    plain = f"{label(inc['node'], inc['process'])} {what}"
+    return plain, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+def rollup_message(incidents: list[sqlite3.Row]) -> Message:
+    """'12 more processes crashed: …' with every crash counted."""
+    procs = len(incidents)
+    crashes = sum(max(1, i["crashes"]) for i in incidents)
+    recovered = sum(i["status"] != "open" for i in incidents)
+    names = [f"{escape(label(i['node'], i['process']))} ×{max(1, i['crashes'])}" for i in incidents]
+    shown = ", ".join(names[:60]) + (f", … and {len(names) - 60} more" if len(names) > 60 else "")
+    head = f"🌩 {procs} more process{'es' if procs != 1 else ''} crashed: {crashes} crashes in all"
+    if recovered:
+        head += f" ({recovered} since recovered or stopped)"
+    text = head + "\n" + shown
+    plain = f"{procs} more processes crashed ({crashes} crashes)"
+    block = SectionBlock(text=MarkdownTextObject(text=text[:2900]))
+    return plain, [block.to_dict()]

@@ -1,0 +1,205 @@
+"""AlertsWorker: what `supbot serve` runs for alerts — event processing and delivery, a watcher
+per node without a live listener (which also checks the node is reachable), listener
+heartbeats and the digest schedule. `listen` runs only the delivery part when it may send."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from bot import errors
+from bot.alerts import digest, events, incidents
+from bot.alerts.delivery import Deliverer, log_fetcher, web_client
+from bot.alerts.events import ProcessEvent
+from bot.alerts.listener import HEARTBEAT_PREFIX
+from bot.alerts.watcher import NodeWatch
+from bot.config import Settings
+from bot.domain import ProcessInfo
+from bot.names import matches_any
+
+log = logging.getLogger("supbot.alerts")
+
+LISTENER_LIVE = 180.0  # TICK_60 heartbeats: three missed ones mean the listener is gone
+EVENT_POLL = 0.025  # how often another process's new events are looked for
+HOUSEKEEPING = 10.0
+
+
+def router(settings: Settings) -> incidents.Router:
+    """The `alerts_channel` of the first binding whose programs match, else [alerts] channel."""
+
+    def route(node: str, process: str) -> str | None:
+        if ":" in process:
+            group, _, name = process.partition(":")
+            info = ProcessInfo(node, group, name, "", 0, 0, 0, 0, 0, None, "", "")
+            for binding in settings.channels:
+                if binding.alerts_channel and matches_any(info, binding.programs):
+                    return binding.alerts_channel
+        if settings.alerts.channel:
+            return settings.alerts.channel
+        return next((b.alerts_channel for b in settings.channels if b.alerts_channel), None)
+
+    return route
+
+
+class AlertsWorker:
+    """`AlertsWorker(services).start()` … `.stop()`. `watch=False` runs only processing and
+    delivery (the listener's sender)."""
+
+    def __init__(self, services: Any, watch: bool = True, deliver: bool | None = None) -> None:
+        self.services = services
+        settings: Settings = services.settings
+        self.store = services.store
+        self.engine = incidents.IncidentEngine(self.store, router(settings))
+        send = bool(settings.secrets.bot_token) if deliver is None else deliver
+        self.deliverer = (
+            Deliverer(
+                self.store,
+                web_client(settings),
+                settings,
+                log_fetcher(services.fleet, services.redactor),
+            )
+            if send
+            else None
+        )
+        self.watch = watch
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.watches = {name: NodeWatch(name) for name in services.fleet.clients}
+
+    def start(self) -> AlertsWorker:
+        self._spawn("alerts-deliver", self._deliver_loop)
+        if self.watch:
+            for name in self.watches:
+                self._spawn(f"alerts-watch-{name}", self._watch_loop, name)
+            self._spawn("alerts-housekeeping", self._housekeeping_loop)
+        return self
+
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=self._guard, args=(target, *args), name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _guard(self, target: Any, *args: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                target(*args)
+                return
+            except Exception:
+                log.exception("alerts thread failed; restarting it in 5s")
+                self._stop.wait(5)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    # --- processing and delivery ---------------------------------------------------------
+
+    def _deliver_loop(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            if self._has("SELECT 1 FROM alert_events WHERE processed=0 LIMIT 1"):
+                busy = self.engine.process_pending() > 0
+            wait = 1.0
+            if self.deliverer and self._has(
+                "SELECT 1 FROM alert_outbox WHERE status IN ('pending','claimed') LIMIT 1"
+            ):
+                wait = self.deliverer.deliver_ready()
+                busy = busy or wait == 0
+            if not busy:
+                self.wake.wait(min(wait, EVENT_POLL))
+                self.wake.clear()
+
+    def _has(self, sql: str) -> bool:
+        with self.store.connect() as db:
+            return db.execute(sql).fetchone() is not None
+
+    # --- watching ----------------------------------------------------------------------
+
+    def listener_live(self, node: str) -> bool:
+        beat = self.store.last_heartbeat(HEARTBEAT_PREFIX + node)
+        return beat is not None and time.time() - beat["seen"] < LISTENER_LIVE
+
+    def _watch_loop(self, node: str) -> None:
+        watch = self.watches[node]
+        client = self.services.fleet.client(node)
+        down_since: float | None = None
+        reported = self._open_incident(node, "*")
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                if self.listener_live(node):
+                    client.call("getState")
+                    watch.seeded = False  # the listener has it; start afresh if it goes away
+                    interval = HOUSEKEEPING
+                else:
+                    processes = client.all_processes()
+                    cost = time.monotonic() - started
+                    codes = {k: v.get("exitcodes", [0]) for k, v in client.config_info().items()}
+                    found = watch.observe(processes, codes, self._open_processes(node), cost)
+                    if any([events.record(self.store, e) for e in found]):
+                        self.wake.set()
+                    interval = watch.interval
+                if reported:
+                    self._record(node, "*", "NODE_UP")
+                down_since, reported = None, False
+            except errors.NodeUnreachable as exc:
+                down_since = down_since or time.time()
+                if (
+                    not reported
+                    and time.time() - down_since >= self.services.settings.alerts.node_down_after
+                ):
+                    log.warning(
+                        "node %s unreachable since %.0fs: %s", node, time.time() - down_since, exc
+                    )
+                    self._record(node, "*", "NODE_DOWN", down_since)
+                    reported = True
+                interval = watch.interval
+            self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+    def _record(self, node: str, process: str, state: str, at: float | None = None) -> None:
+        event = ProcessEvent(node, process, state, "health", stop=at or time.time())
+        events.record(self.store, event)
+        self.wake.set()
+
+    def _open_incident(self, node: str, process: str) -> bool:
+        with self.store.connect() as db:
+            row = db.execute(
+                "SELECT 1 FROM alert_incidents WHERE node=? AND process=? AND status='open'",
+                (node, process),
+            ).fetchone()
+        return row is not None
+
+    def _open_processes(self, node: str) -> set[str]:
+        with self.store.connect() as db:
+            rows = db.execute(
+                "SELECT process FROM alert_incidents WHERE node=? AND status='open'", (node,)
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def _housekeeping_loop(self) -> None:
+        schedule = (
+            digest.DigestSchedule(self.services) if self.services.settings.alerts.digest else None
+        )
+        while not self._stop.is_set():
+            for node in self.watches:
+                self._check_listener(node)
+            if schedule is not None and schedule.due():
+                schedule.run()
+                self.wake.set()
+            self._stop.wait(HOUSEKEEPING)
+
+    def _check_listener(self, node: str) -> None:
+        beat = self.store.last_heartbeat(HEARTBEAT_PREFIX + node)
+        if beat is None:
+            return  # this node never had a listener: the watcher is its normal mode
+        silent = time.time() - beat["seen"] >= LISTENER_LIVE
+        reported = self._open_incident(node, "listener")
+        if silent and not reported:
+            self._record(node, "listener", "LISTENER_SILENT", beat["seen"])
+        elif reported and not silent:
+            self._record(node, "listener", "LISTENER_BACK")

@@ -1,0 +1,30 @@
+"""The listener running under a real supervisord, delivering to a loopback Slack."""
+
+from __future__ import annotations
+
+from bot.supervisor.client import NodeClient
+from tests.alerts.conftest import MakeEnv
+from tests.alerts.fakeslack import all_text, button_values
+from tests.conftest import wait_until
+
+
+def test_crash_becomes_one_message_with_buttons_and_redacted_log(alert_env: MakeEnv) -> None:
+    env = alert_env()
+    NodeClient(env.sv.node()).start("crashy:crashy", wait=False)
+    wait_until(lambda: env.slack.posts("C0ALERT"), 15)
+    wait_until(env.idle, 10)
+    posts = env.slack.posts("C0ALERT")
+    assert len(posts) == 1, env.listener_log()
+    params = posts[0].params
+    assert button_values(params) == [
+        "restart crashy@local",
+        "tail crashy@local",
+        "snooze crashy@local 1h",
+        "snooze crashy@local 24h",
+    ]
+    text = all_text(params)
+    assert "crashy@local" in text and "crashed" in text
+    assert "EXITED" in text and "3 (unexpected)" in text
+    assert "<!date^" in text
+    assert "db connect failed" in text
+    assert "hunter2" not in text
