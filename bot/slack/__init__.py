@@ -1,0 +1,1 @@
+"""Slack plumbing: the Bolt app, serving (Socket Mode / HTTP), user groups, follow, audit posts."""

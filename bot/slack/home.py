@@ -1,0 +1,70 @@
+"""App Home: the dashboard of every binding that names the user explicitly (ID or user group)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block, DividerBlock
+
+from bot import errors
+from bot.auth import Access
+from bot.grammar import Command
+from bot.render.blocks import render_blocks, section
+from bot.replies import Reply, StatusReply
+from bot.services import Services
+from bot.slack import compose
+from bot.slack.compose import Payload
+
+MAX_HOME_BLOCKS = 100
+NO_GRANTS = (
+    "*supbot* shows here the processes of every channel binding that names you — by user ID "
+    'or user group. `"*"` grants nothing on Home (it has no channel). Ask an admin to add you '
+    "to a binding in the supbot configuration, or use `/sup` in a bound channel."
+)
+
+
+def dashboard(services: Services, access: Access) -> list[Block]:
+    if not access.grants:
+        return [section(NO_GRANTS, "home_none")]
+    try:
+        view = services.processes.status(access)
+    except errors.SupbotError as exc:
+        return [section(f":warning: {exc}", "home_error")]
+    try:  # the Home renderer, when the render layer has one
+        render_home = importlib.import_module("bot.render.home").render_home
+    except (ImportError, AttributeError):
+        return list(render_blocks(StatusReply(view)))
+    return list(render_home(view))
+
+
+def home_view(services: Services, access: Access, notice: list[dict[str, Any]]) -> Payload:
+    blocks = [b.to_dict() for b in dashboard(services, access)]
+    if notice:
+        # block_ids must be unique in a view: the notice may be a status like the dashboard.
+        notice = [{**b, "block_id": f"n_{b['block_id']}"} if "block_id" in b else b for b in notice]
+        notice = notice[:20] + [DividerBlock().to_dict()]
+    return {"type": "home", "blocks": (notice + blocks)[:MAX_HOME_BLOCKS]}
+
+
+class HomeOutlet:
+    """A click on the Home tab: no channel, no response_url — the tab is published again."""
+
+    channel = ""
+
+    def __init__(self, client: WebClient, services: Services, access: Access) -> None:
+        self.client, self.services, self.access = client, services, access
+
+    def publish(self, notice: list[dict[str, Any]]) -> None:
+        view = home_view(self.services, self.access, notice)
+        self.client.views_publish(user_id=self.access.actor.id, view=view)
+
+    def progress(self, payload: Payload) -> None:
+        self.publish(list(payload["blocks"]))
+
+    def reply(self, reply: Reply, command: Command | None, note: str = "") -> None:
+        blocks = compose.message(reply, command, note=note)["blocks"]
+        if reply.public:  # an outcome's buttons would be a stale second set beside the dashboard's
+            blocks = [b for b in blocks if b.get("type") != "actions"]
+        self.publish(blocks)

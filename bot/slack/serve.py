@@ -1,0 +1,111 @@
+"""`supbot serve`: Socket Mode when SLACK_APP_TOKEN is set, or `--http` under uvicorn.
+
+HTTP mode serves Slack's requests (commands, interactivity, events) at POST /slack/events and
+a health check at GET /healthz, through Bolt's request dispatch on a thread pool so a slow
+listener never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot import cli
+from bot.config import Settings
+from bot.services import Runtime, Services
+
+log = logging.getLogger("supbot.slack")
+
+EVENTS_PATH = "/slack/events"
+
+
+def http_app(app: App) -> Starlette:
+    """The ASGI app for `serve --http` (and for tests, under uvicorn on an ephemeral port)."""
+
+    async def events(request: Request) -> Response:
+        body = await request.body()
+        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(bolt_response)
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route(EVENTS_PATH, events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+def configure(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the Slack bot (Socket Mode, or --http)")
+    p.add_argument("--http", action="store_true", help="serve Slack's requests over HTTP")
+    p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on")
+    p.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
+
+
+def startup_problem(settings: Settings, http: bool) -> str | None:
+    """Why serving cannot start, in one sentence; None when it can."""
+    secrets = settings.secrets
+    if not secrets.bot_token:
+        return "SLACK_BOT_TOKEN is not set (the bot token xoxb-…, see README › Slack)."
+    if http and not secrets.signing_secret:
+        return (
+            "SLACK_SIGNING_SECRET is not set: HTTP mode would accept forged requests. "
+            "Set it (Basic Information › Signing Secret) or use Socket Mode."
+        )
+    if not http and not secrets.app_token:
+        return (
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…, scope "
+            "connections:write); or run `supbot serve --http`."
+        )
+    return None
+
+
+def build_services(settings: Settings) -> Services:
+    from bot.slack.client import make_web_client
+    from bot.slack.usergroups import UserGroups
+
+    groups = UserGroups(make_web_client(settings.secrets), settings.usergroup_ttl)
+    return Services.build(settings, groups)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.slack.app import attach_audit, build_bot
+
+    runtime = Runtime(args.config, build_services)
+    problem = startup_problem(runtime.settings, args.http)
+    if problem:
+        print(f"supbot serve: {problem}", file=sys.stderr)
+        return 2
+    bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
+    runtime.on_reload.append(lambda services: attach_audit(bot, services))
+    runtime.install_sighup()
+    try:
+        if args.http:
+            import uvicorn
+
+            log.info("serving Slack over HTTP on %s:%d%s", args.host, args.port, EVENTS_PATH)
+            uvicorn.run(http_app(bot.app), host=args.host, port=args.port, log_level="info")
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("connecting to Slack in Socket Mode")
+            SocketModeHandler(bot.app, runtime.settings.secrets.app_token).start()
+    finally:
+        bot.close()
+        runtime.services.close()
+    return 0
+
+
+cli.add_command("serve", configure, run)

@@ -1,0 +1,34 @@
+"""`/sup <text>`: ack at once, then authorize in the channel and run on Bolt's thread pool."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import errors
+from bot.slack import compose
+from bot.slack.flow import SlashOutlet, audit_refusal, run_command
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+
+def register(app: App, bot: SlackBot) -> None:
+    @app.command("/sup")
+    def sup(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()  # nothing to show yet: Slack needs the 200 within 3 s, the work comes after
+        handle(bot, command, respond)
+
+
+def handle(bot: SlackBot, command: dict[str, Any], respond: Respond) -> None:
+    user, channel = command.get("user_id", ""), command.get("channel_id", "")
+    text = command.get("text") or ""
+    services = bot.services
+    try:
+        access = services.authorizer.for_channel(user, channel, "slash")
+    except errors.SupbotError as exc:
+        audit_refusal(services, user, "slash", channel, text, str(exc))
+        respond(response_type="ephemeral", **compose.plain(f":warning: {exc}"))
+        return
+    run_command(bot, access, text, SlashOutlet(bot.client, respond, channel))

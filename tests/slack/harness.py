@@ -1,0 +1,183 @@
+"""Signed Slack requests (built from tests/payloads/) sent over real HTTP to the real Bolt app,
+served by uvicorn on an ephemeral port; the Web API and response_url answered by FakeSlack."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import uvicorn
+from slack_sdk.signature import SignatureVerifier
+
+from bot.services import Services
+from bot.slack.app import SlackBot, StaticServices, build_bot
+from bot.slack.serve import http_app
+from tests.conftest import free_port
+from tests.slack.fake_slack import Call, FakeSlack
+
+PAYLOADS = Path(__file__).parent.parent / "payloads"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+
+
+def slack_env(fake: FakeSlack) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.url,
+    }
+
+
+def slash_body(text: str, user: str, channel: str, response_url: str) -> str:
+    fields = dict(parse_qsl((PAYLOADS / "slash_command.txt").read_text().strip()))
+    fields.update(text=text, user_id=user, channel_id=channel, response_url=response_url)
+    return urlencode(fields)
+
+
+def click_payload(
+    value: str,
+    user: str,
+    channel: str,
+    response_url: str,
+    ephemeral: bool = True,
+    action_id: str = "sup_cmd:act_0",
+) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads((PAYLOADS / "block_actions.json").read_text())
+    payload["user"]["id"] = user
+    payload["channel"]["id"] = channel
+    payload["container"].update(channel_id=channel, is_ephemeral=ephemeral)
+    payload["response_url"] = response_url
+    payload["actions"][0].update(value=value, action_id=action_id)
+    if not ephemeral:
+        payload["message"] = {
+            "type": "message",
+            "ts": "1700000001.000100",
+            "text": "",
+            "blocks": [],
+        }
+    return payload
+
+
+def home_click_payload(value: str, user: str) -> dict[str, Any]:
+    """A click on the App Home tab: a view container, no channel and no response_url."""
+    payload = click_payload(value, user, "", "")
+    payload["container"] = {"type": "view", "view_id": "V0HOME"}
+    payload["view"] = {"id": "V0HOME", "type": "home", "blocks": []}
+    for key in ("channel", "response_url"):
+        payload.pop(key)
+    return payload
+
+
+def home_opened_body(user: str, event_id: str) -> str:
+    envelope = json.loads((PAYLOADS / "app_home_opened.json").read_text())
+    envelope["event"]["user"] = user
+    envelope["event_id"] = event_id
+    return json.dumps(envelope)
+
+
+def signed_headers(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+@dataclass
+class Sent:
+    status: int
+    seconds: float
+    body: str
+    response_url: str = ""
+
+    def responses(self, fake: FakeSlack) -> list[Call]:
+        return [c for c in fake.of("response") if c.path == _path(self.response_url)]
+
+    def wait_response(self, fake: FakeSlack, contains: str = "", timeout: float = 15.0) -> Call:
+        path = _path(self.response_url)
+        return fake.wait_call("response", contains, timeout, where=lambda c: c.path == path)
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3] if url else ""
+
+
+class Harness:
+    """The real app over HTTP; `slash`, `click` and `home_opened` send signed requests."""
+
+    def __init__(self, fake: FakeSlack, services: Services, **bot_options: Any) -> None:
+        self.fake = fake
+        self.services = services
+        self.bot: SlackBot = build_bot(
+            StaticServices(services), services.settings.secrets, **bot_options
+        )
+        self.port = free_port()
+        config = uvicorn.Config(
+            http_app(self.bot.app), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.bot.close()
+
+    def send(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Sent:
+        headers = {"Content-Type": content_type, **(headers or signed_headers(body))}
+        request = urllib.request.Request(self.url, body.encode(), headers, method="POST")
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, text = response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read().decode()
+        return Sent(status, time.monotonic() - started, text)
+
+    def slash(self, text: str, user: str = "U0OPER", channel: str = "C0OPS") -> Sent:
+        url = self.fake.response_url()
+        body = slash_body(text, user, channel, url)
+        sent = self.send(body, "application/x-www-form-urlencoded")
+        sent.response_url = url
+        return sent
+
+    def click(
+        self,
+        value: str,
+        user: str = "U0OPER",
+        channel: str = "C0OPS",
+        ephemeral: bool = True,
+        action_id: str = "sup_cmd:act_0",
+    ) -> Sent:
+        url = self.fake.response_url()
+        payload = click_payload(value, user, channel, url, ephemeral, action_id)
+        return self.send_payload(payload, url)
+
+    def home_click(self, value: str, user: str) -> Sent:
+        return self.send_payload(home_click_payload(value, user), "")
+
+    def send_payload(self, payload: dict[str, Any], url: str) -> Sent:
+        body = urlencode({"payload": json.dumps(payload)})
+        sent = self.send(body, "application/x-www-form-urlencoded")
+        sent.response_url = url
+        return sent
+
+    def home_opened(self, user: str, event_id: str = "Ev0HOME001") -> Sent:
+        return self.send(home_opened_body(user, event_id), "application/json")
+
+    def healthz(self) -> int:
+        url = f"http://127.0.0.1:{self.port}/healthz"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
