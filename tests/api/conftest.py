@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,9 +115,10 @@ class Served:
     base: str
 
 
-def serve(services: Services) -> Served:
+def serve(source: Services | Callable[[], Services]) -> Served:
+    """Real uvicorn in a thread on an ephemeral port."""
     port = free_port()
-    config = uvicorn.Config(api_app(services), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(api_app(source), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
