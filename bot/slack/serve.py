@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -17,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot import cli
 from bot.config import Settings
@@ -28,8 +29,9 @@ log = logging.getLogger("supbot.slack")
 EVENTS_PATH = "/slack/events"
 
 
-def http_app(app: App) -> Starlette:
-    """The ASGI app for `serve --http` (and for tests, under uvicorn on an ephemeral port)."""
+def http_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The ASGI app for `serve --http` (and for tests, under uvicorn on an ephemeral port);
+    `extra_routes` adds the JSON API (/api/v1) next to /slack/events."""
 
     async def events(request: Request) -> Response:
         body = await request.body()
@@ -43,6 +45,7 @@ def http_app(app: App) -> Starlette:
         routes=[
             Route(EVENTS_PATH, events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *extra_routes,
         ]
     )
 
@@ -91,18 +94,30 @@ def run(args: argparse.Namespace) -> int:
     bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
     runtime.on_reload.append(lambda services: attach_audit(bot, services))
     runtime.install_sighup()
+    from bot.alerts.service import AlertsWorker
+
+    alerts = AlertsWorker(runtime.services).start()
+    runtime.on_reload.append(alerts.restart_with)
     try:
         if args.http:
             import uvicorn
 
             log.info("serving Slack over HTTP on %s:%d%s", args.host, args.port, EVENTS_PATH)
-            uvicorn.run(http_app(bot.app), host=args.host, port=args.port, log_level="info")
+            from bot.api.app import api_routes
+
+            app = http_app(bot.app, api_routes(runtime))
+            uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+            if runtime.settings.api_listen:
+                from bot.api.cli import start_api_server
+
+                start_api_server(runtime, runtime.settings.api_listen)
             log.info("connecting to Slack in Socket Mode")
             SocketModeHandler(bot.app, runtime.settings.secrets.app_token).start()
     finally:
+        alerts.stop()
         bot.close()
         runtime.services.close()
     return 0

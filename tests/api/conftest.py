@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 import uvicorn
+from starlette.applications import Starlette
 
 from bot.api.app import api_app
 from bot.embedded import EmbeddedSupervisor
@@ -116,9 +117,13 @@ class Served:
 
 
 def serve(source: Services | Callable[[], Services]) -> Served:
+    return serve_app(api_app(source))
+
+
+def serve_app(app: Starlette) -> Served:
     """Real uvicorn in a thread on an ephemeral port."""
     port = free_port()
-    config = uvicorn.Config(api_app(source), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
