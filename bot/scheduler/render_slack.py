@@ -6,13 +6,14 @@ text is in the job's timezone.
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot.choices import choices
 from bot.render.blocks import (
     MAX_SECTION,
     RenderContext,
     action_blocks,
+    button,
     code,
     context,
     escape,
@@ -82,7 +83,11 @@ def _(reply: JobsReply, ctx: RenderContext) -> list[Block]:
         if view.skipped:
             lines.append(f"Overlapping starts skipped so far: {view.skipped}")
         blocks.append(section("\n".join(lines), f"job_{i}"))
-        blocks += action_blocks(job_choices(job.name, view.can_run), block_prefix=f"job_{i}_act")
+        buttons = [
+            button(c, f"job_{i}_{j}", "Run now" if c.command.startswith("job run") else "History")
+            for j, c in enumerate(job_choices(job.name, view.can_run))
+        ]
+        blocks.append(ActionsBlock(block_id=f"job_{i}_act", elements=buttons))
     if len(reply.jobs) > MAX_JOBS:
         more = len(reply.jobs) - MAX_JOBS
         blocks.append(context(f"…and {more} more jobs: `supbot jobs` lists them all."))
