@@ -153,9 +153,10 @@ def button(choice: Choice, index: int | str, label: str | None = None) -> Button
 def share_button() -> ButtonElement:
     """ "Share in channel" on read-only answers (which are ephemeral to the asker).
 
-    The Slack plumbing handles action_id `sup_share`: it re-posts the clicked message's blocks
-    in the channel (without this button: `strip_share`), naming who shared it. It runs no
-    command, so it needs no authorization beyond having seen the message.
+    Not a `sup_cmd:` button: the Slack plumbing handles action_id `sup_share`. It sets the
+    value to the command text and, on a click, runs that command again for the clicker (so it
+    is authorized again) and posts the answer in the channel, without this button
+    (`strip_share`), naming who shared it.
     """
     return ButtonElement(
         text=PlainTextObject(text="Share in channel"), action_id=SHARE_ACTION_ID, value="share"
