@@ -219,7 +219,8 @@ class JobService:
 
     def _tidy(self, now: float) -> None:
         """Close dead runs; with no runner alive, record the slots it is missing right now."""
-        self.locks.reap_all()
+        if self.locks.reap_all():
+            self.launcher.notify()
         if not self.runner_status().live:
             for job in self.settings.jobs:
                 self.launcher.evaluate(job, now, start=False)

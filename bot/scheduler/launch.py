@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import JobSettings, Settings
 from bot.redact import Redactor
-from bot.scheduler import cron
+from bot.scheduler import cron, notify
 from bot.scheduler.execute import ProgramMissing, environment, start, supervise
 from bot.scheduler.locks import Claim, Locks
 from bot.scheduler.store import History, JobRun
@@ -71,6 +71,7 @@ class Launcher:
             self.history.finish(
                 claim.run_id, "failed", None, "", error, should_notify(job, "failed")
             )
+            self.notify()
             return claim
         self.history.set_group(claim.run_id, proc.pid, str(log_path), time.time())
         thread = threading.Thread(
@@ -99,8 +100,16 @@ class Launcher:
             )
             log.info("%s: run #%d %s (exit %s)", job.name, run_id, status, outcome.exit_code)
             log_path.unlink(missing_ok=True)
+            self.notify()
         finally:
             self.threads.pop(run_id, None)
+
+    def notify(self) -> None:
+        """Queue alerts for finished runs that asked for one; never fails a run."""
+        try:
+            notify.flush(self.settings, self.history)
+        except Exception:  # a broken alerts table must not break the scheduler
+            log.exception("could not queue job alerts")
 
     def running(self) -> int:
         return len(self.threads)
@@ -117,16 +126,20 @@ class Launcher:
     def evaluate(self, job: JobSettings, now: float, start: bool = True) -> Claim | None:
         """Record slots older than `grace` as missed; start the latest slot within it."""
         with self.history.store.transaction() as db:
-            on_time = self._record_missed(db, job, now)
+            on_time, missed = self._record_missed(db, job, now)
+        if missed:
+            self.notify()
         if on_time and start:
             return self.start(job, "schedule", "", slot=on_time[-1])
         return None
 
-    def _record_missed(self, db: sqlite3.Connection, job: JobSettings, now: float) -> list[float]:
+    def _record_missed(
+        self, db: sqlite3.Connection, job: JobSettings, now: float
+    ) -> tuple[list[float], bool]:
         last = self.history.last_evaluated(db, job.name)
         if last is None:  # first sight of this job: nothing can have been missed
             self.history.set_evaluated(db, job.name, now)
-            return []
+            return [], False
         slots = cron.slots_between(job.schedule, job.timezone, last, now)
         capped = len(slots) >= cron.MAX_SLOTS
         if capped:  # a long outage of a frequent job: count no further
@@ -140,7 +153,7 @@ class Launcher:
             self.history.record_missed(db, job.name, late[0], late[-1], len(late), notify, capped)
             self.history.set_evaluated(db, job.name, now - job.grace if capped else late[-1])
             log.warning("%s: missed %d scheduled run(s)", job.name, len(late))
-        return on_time
+        return on_time, bool(late)
 
     def next_slot(self, job: JobSettings, now: float) -> float:
         runs = cron.next_runs(job.schedule, job.timezone, now, 1)

@@ -60,7 +60,8 @@ class Runner:
             for request in service.launcher.pending():
                 service.launcher.take(request)
             if now - reaped >= REAP_EVERY:
-                service.locks.reap_all()
+                if service.locks.reap_all():
+                    service.launcher.notify()
                 reaped = now
             if now - pruned >= PRUNE_EVERY:
                 service.runs.prune(service.settings.storage.retention)

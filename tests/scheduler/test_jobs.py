@@ -97,3 +97,25 @@ def test_viewers_and_other_channels_cannot_run_or_see_jobs(tmp_path: Path) -> No
         svc.jobs.run_now(admin(), "reprot")
     refused = [e for e in svc.audit.since(60) if e.outcome == "refused"]
     assert refused and refused[0].actor == "U0SOMEONE"
+
+
+def test_failures_are_queued_once_in_the_alerts_outbox_with_a_run_again_button(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    jobs = job("flaky", NEVER, 'print("db down"); raise SystemExit(1)')
+    jobs += job("quiet", NEVER, "raise SystemExit(1)", notify='"never"')
+    jobs += job("fine", NEVER, "pass")
+    svc = build(tmp_path, jobs + '\n[alerts]\nchannel = "C0ALERTS"\n')
+    for name in ("flaky", "quiet", "fine"):
+        svc.jobs.wait(svc.jobs.run_now(admin(), name).id, 10)
+    with svc.store.connect() as db:
+        rows = db.execute("SELECT * FROM alert_outbox WHERE kind='job'").fetchall()
+    assert [(r["channel"], r["ref"]) for r in rows] == [
+        ("C0ALERTS", svc.jobs.history(admin(), "flaky")[0].id)
+    ]
+    payload = json.loads(rows[0]["payload"])
+    raw = json.dumps(payload["blocks"])
+    assert "db down" in raw and '"value": "job run flaky"' in raw
+    assert svc.jobs.runs.pending_notifications() == []
