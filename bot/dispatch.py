@@ -89,7 +89,15 @@ class Dispatcher:
         return TailReply(tail, command.flag("--follow"))
 
     def _act(self, access: Access, command: Command) -> Reply:
-        confirm = self.needs_confirmation(access, command)
+        try:
+            confirm = self.needs_confirmation(access, command)
+        except errors.Forbidden as exc:  # refused before act() could audit it
+            a = access.actor
+            target = " ".join(command.args)
+            self.processes.audit.record(
+                a.id, a.surface, command.verb, target, "refused", a.channel, 0.0, str(exc)
+            )
+            raise
         if confirm:
             return confirm
         signal = command.args[1] if command.verb == "signal" else ""

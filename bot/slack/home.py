@@ -18,25 +18,22 @@ from bot.slack import compose
 from bot.slack.compose import Payload
 
 MAX_HOME_BLOCKS = 100
-NO_GRANTS = (
-    "*supbot* shows here the processes of every channel binding that names you — by user ID "
-    'or user group. `"*"` grants nothing on Home (it has no channel). Ask an admin to add you '
-    "to a binding in the supbot configuration, or use `/sup` in a bound channel."
-)
 
 
 def dashboard(services: Services, access: Access) -> list[Block]:
-    if not access.grants:
-        return [section(NO_GRANTS, "home_none")]
+    """One part per binding that names the user (its processes, its role)."""
     try:
-        view = services.processes.status(access)
+        sections = [
+            (grant.source, services.processes.status(Access(access.actor, (grant,))))
+            for grant in access.grants
+        ]
     except errors.SupbotError as exc:
         return [section(f":warning: {exc}", "home_error")]
-    try:  # the Home renderer, when the render layer has one
+    try:  # the Home renderer of the render layer; a plain status when it is missing
         render_home = importlib.import_module("bot.render.home").render_home
     except (ImportError, AttributeError):
-        return list(render_blocks(StatusReply(view)))
-    return list(render_home(view))
+        return [b for _, view in sections for b in render_blocks(StatusReply(view))][:90]
+    return list(render_home(sections))
 
 
 def home_view(services: Services, access: Access, notice: list[dict[str, Any]]) -> Payload:

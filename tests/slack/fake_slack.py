@@ -22,6 +22,7 @@ class Call:
     method: str  # Web API method ("chat.postMessage") or "response" / "upload"
     body: dict[str, Any]
     headers: dict[str, str]
+    answer: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
 
     def text(self) -> str:
@@ -160,7 +161,9 @@ class FakeSlack:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 kind = self.headers.get("Content-Type") or ""
                 body: dict[str, Any]
-                if "json" in kind:
+                if self.path.startswith("/upload/"):  # file bytes, whatever the header says
+                    body = {"raw": raw.decode(errors="replace")}
+                elif "json" in kind:
                     body = json.loads(raw or b"{}")
                 elif "x-www-form-urlencoded" in kind:
                     body = dict(parse_qsl(raw.decode()))
@@ -173,7 +176,7 @@ class FakeSlack:
                 if self.path.startswith("/api/"):
                     method = self.path[len("/api/") :].split("?")[0]
                     status, answer = fake._answer(method, body)
-                    fake._record(Call(self.path, method, body, headers))
+                    fake._record(Call(self.path, method, body, headers, answer))
                     payload = json.dumps(answer).encode()
                     self.send_response(status)
                     if status == 429:
