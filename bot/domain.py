@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 CRASH_STATES = frozenset({"BACKOFF", "FATAL"})
@@ -135,7 +136,9 @@ class ReloadDiff:
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.node}|+{','.join(self.added)}|~{','.join(self.changed)}|-{','.join(self.removed)}"
+        """Short and stable: it travels in a button value (2,000 chars max) and back."""
+        text = f"{self.node}|+{','.join(self.added)}|~{','.join(self.changed)}|-{','.join(self.removed)}"
+        return f"{self.node}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 @dataclass(frozen=True)
