@@ -58,6 +58,8 @@ class ActionReport:
 class ProcessService:
     def __init__(self, fleet: Fleet, audit: AuditLog, redactor: Redactor) -> None:
         self.fleet, self.audit, self.redactor = fleet, audit, redactor
+        # Called before each process action (alerts mark supbot's own stops as expected).
+        self.before_action: list[Callable[[str, ProcessInfo], None]] = []
 
     # --- reading -----------------------------------------------------------------------
 
@@ -176,6 +178,8 @@ class ProcessService:
         client = self.fleet.client(process.node)
         name = process.display_name
         started = time.monotonic()
+        for hook in self.before_action:
+            hook(action, process)
         try:
             if action in ("stop", "restart") and process.running:
                 client.stop(process.full_name)

@@ -51,6 +51,9 @@ class Services:
         from bot.scheduler.verbs import install as install_scheduler
 
         install_scheduler(dispatcher, jobs, commands)
+        from bot.alerts.wiring import install as install_alerts
+
+        install_alerts(dispatcher, store, processes, audit)
         return cls(
             settings=settings,
             store=store,

@@ -211,8 +211,13 @@ class IncidentEngine:
                 inc["id"],
             ),
         )
-        if snoozed or inc["snoozed"]:
+        if snoozed:
             return "snoozed"
+        if inc["snoozed"]:
+            # opened while snoozed, so never shown: the first crash after the snooze posts it
+            db.execute("UPDATE alert_incidents SET snoozed=0 WHERE id=?", (inc["id"],))
+            outbox.enqueue(db, inc["channel"], "incident", inc["id"])
+            return "opened"
         if inc["rollup"]:
             outbox.enqueue(db, inc["channel"], "rollup", inc["rollup"])
             return "rolled up"

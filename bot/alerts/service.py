@@ -77,6 +77,12 @@ class AlertsWorker:
             self._spawn("alerts-housekeeping", self._housekeeping_loop)
         return self
 
+    def restart_with(self, services: Any) -> None:
+        """After a config reload: the same worker on the new services."""
+        self.stop()
+        self.__init__(services, self.watch)  # type: ignore[misc]
+        self.start()
+
     def _spawn(self, name: str, target: Any, *args: Any) -> None:
         thread = threading.Thread(target=self._guard, args=(target, *args), name=name, daemon=True)
         self._threads.append(thread)

@@ -1,0 +1,87 @@
+"""Incidents end to end: recovery edits, BACKOFF→FATAL, Slack outages, snoozes."""
+
+from __future__ import annotations
+
+from bot.replies import MessageReply
+from bot.supervisor.client import NodeClient
+from tests.alerts.conftest import MakeEnv
+from tests.alerts.fakeslack import all_text, button_values
+from tests.conftest import wait_until
+
+
+def test_recovery_edits_the_parent_message(alert_env: MakeEnv) -> None:
+    env = alert_env()
+    client = NodeClient(env.sv.node())
+    client.start("once:once", wait=False)
+    wait_until(lambda: env.slack.ok("chat.update"), 15)
+    wait_until(env.idle, 10)
+    pid = client.process("once:once").pid  # the second run, which stays up
+    posts = env.slack.posts("C0ALERT")
+    assert len(posts) == 1
+    ts = posts[0].ts
+    final = env.slack.messages()[ts]
+    assert "recovered after" in final["text"] and f"pid {pid}" in final["text"]
+    assert all(c.params["ts"] == ts for c in env.slack.ok("chat.update"))
+
+
+def test_backoff_retries_ending_in_fatal_are_one_message_and_one_edit(alert_env: MakeEnv) -> None:
+    env = alert_env()
+    client = NodeClient(env.sv.node())
+    client.start("failing:failing", wait=False)
+    wait_until(lambda: client.process("failing:failing").state == "FATAL", 20)
+    wait_until(lambda: "FATAL" in all_text(list(env.slack.messages().values())), 10)
+    wait_until(env.idle, 10)
+    assert len(env.slack.posts()) == 1
+    assert len(env.slack.ok("chat.update")) == 1
+    (final,) = env.slack.messages().values()
+    assert "crashed 3×" in final["text"] and "FATAL" in final["text"]
+
+
+def test_slack_outage_loses_no_alert_and_posts_each_once(alert_env: MakeEnv) -> None:
+    script = [(503, {}), (503, {}), (429, {"Retry-After": "2"})]
+    env = alert_env(script=script)
+    client = NodeClient(env.sv.node())
+    client.start("crashy:crashy", wait=False)
+    client.start("once:once", wait=False)
+    wait_until(lambda: len(env.slack.posts(top_level=True)) >= 2, 30)
+    wait_until(env.idle, 20)
+    posts = env.slack.posts(top_level=True)
+    names = sorted(button_values(p.params)[0] for p in posts)
+    assert names == ["restart crashy@local", "restart once@local"]
+    refused = [c for c in env.slack.calls if c.status == 429]
+    assert refused and posts[0].at - refused[0].at >= 1.9  # Retry-After honoured
+    # the recovery of `once` edited its message rather than posting again
+    assert len(env.slack.posts(top_level=True)) == 2
+
+
+def test_snooze_silences_alerts_counts_crashes_and_unsnooze_restores(alert_env: MakeEnv) -> None:
+    env = alert_env()
+    services = env.services()
+    operator = services.authorizer.for_channel("U0OPER", "C0ALERT", "button")
+    viewer = services.authorizer.for_channel("U0VIEW", "C0ALERT", "button")
+    refused = services.dispatcher.run_text(viewer, "snooze crashy@local 1h")
+    assert isinstance(refused, MessageReply) and refused.error
+    reply = services.dispatcher.run_text(operator, "snooze crashy@local 1h")
+    assert isinstance(reply, MessageReply) and not reply.error and "snoozed" in reply.text
+    client = NodeClient(env.sv.node())
+    client.start("crashy:crashy", wait=False)
+    wait_until(lambda: client.process("crashy:crashy").state == "EXITED", 10)
+    store = env.store()
+    wait_until(lambda: env.idle() and _outcomes(store) == ["snoozed"], 10)
+    assert env.slack.posts() == []
+    listing = services.dispatcher.run_text(operator, "snooze")
+    assert isinstance(listing, MessageReply)
+    assert "crashy@local" in listing.text and "1 crash suppressed" in listing.text
+    back = services.dispatcher.run_text(operator, "unsnooze crashy@local")
+    assert isinstance(back, MessageReply) and "1 crash while snoozed" in back.text
+    client.start("crashy:crashy", wait=False)
+    wait_until(lambda: env.slack.posts("C0ALERT"), 15)
+    services.close()
+
+
+def _outcomes(store: object) -> list[str]:
+    with store.connect() as db:  # type: ignore[attr-defined]
+        rows = db.execute(
+            "SELECT outcome FROM alert_events WHERE state='EXITED' ORDER BY id"
+        ).fetchall()
+    return [r[0] for r in rows]
