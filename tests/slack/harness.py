@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 import uvicorn
 from slack_sdk.signature import SignatureVerifier
 
+from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.slack.app import SlackBot, StaticServices, build_bot
 from bot.slack.serve import http_app
@@ -113,6 +114,7 @@ class Harness:
     def __init__(self, fake: FakeSlack, services: Services, **bot_options: Any) -> None:
         self.fake = fake
         self.services = services
+        self.supervisor: EmbeddedSupervisor | None = None  # set by fixtures that own one
         self.bot: SlackBot = build_bot(
             StaticServices(services), services.settings.secrets, **bot_options
         )
