@@ -1,0 +1,77 @@
+"""`supbot serve` as a user starts it: refuses unsafe configurations, serves HTTP mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import basic_toml, free_port, wait_until
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import SECRET, signed_headers, slack_env, slash_body
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    full.update(env, SUPBOT_CONFIG=str(tmp_path / "supbot.toml"), PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", *args],
+        cwd=tmp_path,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_http_mode_refuses_to_start_without_a_signing_secret(supervisor, tmp_path, fake_slack):
+    (tmp_path / "supbot.toml").write_text(basic_toml(supervisor))
+    env = {**slack_env(fake_slack), "SLACK_SIGNING_SECRET": ""}
+    proc = serve(tmp_path, env, "--http", "--port", str(free_port()))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "SLACK_SIGNING_SECRET" in err and "Traceback" not in err
+
+
+def test_socket_mode_without_an_app_token_says_what_to_set(supervisor, tmp_path, fake_slack):
+    (tmp_path / "supbot.toml").write_text(basic_toml(supervisor))
+    proc = serve(tmp_path, slack_env(fake_slack))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and "SLACK_APP_TOKEN" in err
+
+
+def test_serve_http_answers_a_signed_slash_command(supervisor, tmp_path, fake_slack: FakeSlack):
+    (tmp_path / "supbot.toml").write_text(basic_toml(supervisor))
+    port = free_port()
+    proc = serve(
+        tmp_path, slack_env(fake_slack), "--http", "--host", "127.0.0.1", "--port", str(port)
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _get(base + "/healthz") == 200, 30, 0.1)
+        response_url = fake_slack.response_url()
+        body = slash_body("status", "U0OPER", "C0OPS", response_url)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            **signed_headers(body, SECRET),
+        }
+        request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        path = "/" + response_url.split("/", 3)[3]
+        fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return int(response.status)
+    except OSError:
+        return 0
