@@ -46,6 +46,8 @@ class Outcome:
 def resolve(argv: tuple[str, ...], env: Mapping[str, str], cwd: str | None) -> str:
     """The program's path; ProgramMissing with a clear sentence when it is not there."""
     program = argv[0]
+    if cwd and not Path(cwd).is_dir():
+        raise ProgramMissing(f"working directory `{cwd}` does not exist on this host.")
     if os.sep in program:
         path = Path(cwd or ".", program) if not os.path.isabs(program) else Path(program)
         if path.is_file() and os.access(path, os.X_OK):
@@ -54,8 +56,6 @@ def resolve(argv: tuple[str, ...], env: Mapping[str, str], cwd: str | None) -> s
     found = shutil.which(program, path=env.get("PATH", os.defpath))
     if not found:
         raise ProgramMissing(f"`{program}` was not found on this host (PATH={env.get('PATH')}).")
-    if cwd and not Path(cwd).is_dir():
-        raise ProgramMissing(f"working directory `{cwd}` does not exist on this host.")
     return found
 
 
@@ -63,7 +63,6 @@ def environment(extra: Mapping[str, str], secrets: Iterable[str]) -> dict[str, s
     """Our environment minus supbot's own secrets (a job needs no Slack token), plus `extra`."""
     hidden = {s for s in secrets if s}
     env = {k: v for k, v in os.environ.items() if v not in hidden and not k.startswith("SLACK_")}
-    env.pop("SUPBOT_CONFIG", None)
     return env | dict(extra)
 
 

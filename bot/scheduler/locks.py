@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import psutil
 
@@ -91,7 +92,10 @@ class Locks:
         for row in self.history.running_rows(db, job):
             if row_alive(row):
                 continue
-            output = self.read_output(row["log_path"]) if row["log_path"] else ""
+            output = ""
+            if row["log_path"]:
+                output = self.read_output(row["log_path"])
+                Path(row["log_path"]).unlink(missing_ok=True)
             db.execute(
                 "UPDATE job_runs SET status='interrupted', ended=?, output=?, error=?, "
                 "notify_pending=1 WHERE id=? AND status='running'",

@@ -78,7 +78,7 @@ def test_runner_killed_mid_job_keeps_the_lock_while_the_job_lives_then_interrupt
     tmp_path: Path, runner_factory
 ) -> None:
     flag, pid_file = tmp_path / "go", tmp_path / "job.pid"
-    code = f'import os, time; open("{pid_file}", "w").write(str(os.getpid())); '
+    code = f'import os, time; print("working", flush=True); open("{pid_file}", "w").write(str(os.getpid())); '
     svc = build(tmp_path, job("long", NEVER, code + wait_loop(flag)))
     runner = runner_factory().start(svc)
     run = svc.jobs.run_now(admin(), "long")
@@ -92,6 +92,7 @@ def test_runner_killed_mid_job_keeps_the_lock_while_the_job_lives_then_interrupt
     until(lambda: pid_gone(job_pid), 5)
     until(lambda: svc.jobs.history(admin(), "long")[0].status == "interrupted", 5)
     assert svc.jobs.get_run(admin(), run.id).status == "interrupted"
+    assert svc.jobs.run_output(admin(), run.id) == "working"  # what it wrote is kept
     again = svc.jobs.wait(svc.jobs.run_now(admin(), "long").id, 10)
     assert again.status == "ok"  # the lock is free again
 
