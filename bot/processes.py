@@ -66,7 +66,7 @@ class ProcessService:
     def status(self, access: Access, pattern: str = "", fresh: bool = False) -> StatusView:
         name, node = names.split_node(pattern) if pattern else ("", None)
         nodes = [node] if node and node in self.fleet.clients else None
-        if node and nodes is None:
+        if node and nodes is None and not names.is_glob(node):
             self.fleet.client(node)  # raises a UsageError naming the known nodes
         statuses = self.fleet.status(nodes, fresh=fresh)
         visible = access.visible(p for s in statuses for p in s.processes)

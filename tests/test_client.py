@@ -43,6 +43,12 @@ startsecs=0
 autostart=false
 autorestart=false
 
+[program:stubborn]
+command={PY} -c "import signal, time; signal.signal(signal.SIGTERM, lambda *a: None); time.sleep(100000)"
+startsecs=2
+stopwaitsecs=2
+autostart=false
+
 [program:nolog]
 command={PY} -c "import time; time.sleep(100000)"
 stdout_logfile=NONE
@@ -235,16 +241,20 @@ def test_follow_from_every_byte_offset_returns_the_rest_intact(client: NodeClien
         assert rest.endswith(text) and len(rest) - len(text) <= 1, offset
 
 
-def test_clear_log_empties_both_streams(client: NodeClient) -> None:
-    client.start("idle:idle")
-    try:
-        client.call("signalProcess", "idle:idle", "HUP")  # nothing printed; stays empty
-        client.clear_log("utf8:utf8")
-        assert client.tail("utf8:utf8", 10).lines == ()
-        assert client.call("tailProcessStdoutLog", "utf8:utf8", 0, 0)[1] == 0
-    finally:
-        if client.process("idle:idle").running:
-            client.stop("idle:idle")
+def test_clear_log_empties_the_log(client: NodeClient) -> None:
+    client.clear_log("utf8:utf8")
+    assert client.tail("utf8:utf8", 10).lines == ()
+    assert client.call("tailProcessStdoutLog", "utf8:utf8", 0, 0)[1] == 0
+
+
+def test_start_and_stop_may_take_longer_than_the_node_timeout(sv: EmbeddedSupervisor) -> None:
+    # startsecs=2 and a process that ignores SIGTERM (stopwaitsecs=2): each call waits ~2s,
+    # more than the 1s node timeout; supervisord is answering, not unreachable.
+    slow = NodeClient(sv.node(timeout=1))
+    slow.start("stubborn:stubborn")
+    assert slow.process("stubborn:stubborn").state == "RUNNING"
+    slow.stop("stubborn:stubborn")
+    assert slow.process("stubborn:stubborn").state == "STOPPED"
 
 
 # --- transports and failures ---------------------------------------------------------------
@@ -433,5 +443,28 @@ def test_status_is_cached_until_invalidated(sv: EmbeddedSupervisor) -> None:
         assert fleet.status()[0] is not cached
         with pytest.raises(errors.UsageError, match="Unknown node `nope`; nodes: local"):
             fleet.status(["nope"])
+    finally:
+        fleet.close()
+
+
+def test_a_read_that_fails_unexpectedly_does_not_stick(
+    sv: EmbeddedSupervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = Fleet([sv.node()])
+    client = fleet.clients["local"]
+    real = client.all_processes
+    failures = [errors.SupbotError("node `local`: supervisord answered 99: ODD")]
+
+    def flaky() -> tuple[ProcessInfo, ...]:
+        if failures:
+            raise failures.pop()
+        return real()
+
+    monkeypatch.setattr(client, "all_processes", flaky)
+    try:
+        first = fleet.status(fresh=True)[0]
+        assert first.error == "node `local`: supervisord answered 99: ODD"
+        second = fleet.status(fresh=True)[0]  # read again, not the failed read in flight
+        assert second.error is None and second.processes
     finally:
         fleet.close()

@@ -104,6 +104,7 @@ def test_status_by_pattern_and_node(services: Services) -> None:
     assert len(view.processes) == 2 and [n.node for n in view.nodes] == ["local"]
     with pytest.raises(errors.UsageError, match=r"Unknown node `mars`; nodes: local\."):
         services.processes.status(access(services), "@mars")
+    assert len(services.processes.status(access(services), "worker:*@l*").processes) == 2
 
 
 def test_unknown_name_suggests_only_what_the_channel_may_see(services: Services) -> None:

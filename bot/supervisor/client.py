@@ -7,6 +7,7 @@ import threading
 import time
 import xmlrpc.client
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -35,9 +36,13 @@ class NodeClient:
         parsed = urlparse(self.settings.url)
         return parsed.scheme == "unix" or parsed.hostname in ("127.0.0.1", "localhost", "::1")
 
-    def call(self, method: str, *args: Any, target: str = "") -> Any:
-        """Call `supervisor.<method>` (or a dotted name) with a fresh connection and a timeout."""
-        proxy, transport = new_proxy(self.settings)
+    def call(self, method: str, *args: Any, target: str = "", wait: float = 0.0) -> Any:
+        """Call `supervisor.<method>` (or a dotted name) with a fresh connection and a timeout;
+        `wait` adds the seconds supervisord may legitimately take before answering."""
+        settings = self.settings
+        if wait:
+            settings = replace(settings, timeout=settings.timeout + wait)
+        proxy, transport = new_proxy(settings)
         name = method if "." in method else f"supervisor.{method}"
         try:
             return getattr(proxy, name)(*args)
@@ -46,7 +51,7 @@ class NodeClient:
         except (OSError, xmlrpc.client.ProtocolError, Exception) as exc:
             if isinstance(exc, errors.SupbotError):
                 raise
-            mapped = map_transport_error(self.name, self.settings.url, self.settings.timeout, exc)
+            mapped = map_transport_error(self.name, settings.url, settings.timeout, exc)
             raise mapped from exc
         finally:
             transport.close()
@@ -101,10 +106,27 @@ class NodeClient:
     # --- acting ------------------------------------------------------------------------
 
     def start(self, full_name: str, wait: bool = True) -> None:
-        self.call("startProcess", full_name, wait, target=full_name)
+        budget = self._waits(full_name, "startsecs") if wait else 0.0
+        self.call("startProcess", full_name, wait, target=full_name, wait=budget)
 
     def stop(self, full_name: str, wait: bool = True) -> None:
-        self.call("stopProcess", full_name, wait, target=full_name)
+        budget = self._waits(full_name, "stopwaitsecs") if wait else 0.0
+        self.call("stopProcess", full_name, wait, target=full_name, wait=budget)
+
+    def _waits(self, name: str, key: str) -> float:
+        """With wait=True supervisord answers only after startsecs / stopwaitsecs (the longest
+        of a group's processes): a slow stop is not a node that does not answer."""
+        try:
+            config = self._config or self.config_info()
+        except errors.SupbotError:
+            return 0.0
+        group = name.split(":", 1)[0] + ":"
+        rows = (
+            [config[name]]
+            if name in config
+            else [r for k, r in config.items() if k.startswith(group)]
+        )
+        return float(max((r.get(key, 10) for r in rows), default=10))
 
     def signal(self, full_name: str, signal: str) -> None:
         self.call("signalProcess", full_name, signal, target=full_name)
@@ -207,7 +229,8 @@ class NodeClient:
 
     def _stop_group(self, group: str) -> None:
         with contextlib.suppress(errors.NotRunning):
-            self.call("stopProcessGroup", group, True, target=group)
+            budget = self._waits(group, "stopwaitsecs")
+            self.call("stopProcessGroup", group, True, target=group, wait=budget)
 
 
 def wait_for_state(

@@ -58,16 +58,25 @@ class Fleet:
         return future
 
     def _read(self, client: NodeClient) -> NodeStatus:
+        try:
+            status = self._fetch(client)
+        finally:
+            # even a bug must not leave a failed read in flight for every later asker
+            with self._lock:
+                self._inflight.pop(client.name, None)
+        return status
+
+    def _fetch(self, client: NodeClient) -> NodeStatus:
         started = time.time()
         try:
             processes = client.all_processes()
-            status = NodeStatus(client.name, processes, started, None, client.local)
         except errors.NodeUnreachable as exc:
-            status = NodeStatus(client.name, (), started, exc.reason, client.local)
+            return NodeStatus(client.name, (), started, exc.reason, client.local)
+        except errors.SupbotError as exc:  # an odd Fault: this node's error, not everyone's
+            return NodeStatus(client.name, (), started, str(exc), client.local)
+        status = NodeStatus(client.name, processes, started, None, client.local)
         with self._lock:
-            self._inflight.pop(client.name, None)
-            if status.error is None:
-                self._cache[client.name] = status
+            self._cache[client.name] = status
         return status
 
     def invalidate(self, node: str | None = None) -> None:
