@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -37,12 +38,15 @@ LINE = b"2026-01-01 12:00:00 GET /api/orders?id=12345 200 12ms caf\xc3\xa9 \xe2\
 
 
 def medians(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median seconds of each function; runs are interleaved so load changes hit all alike."""
+    """Median seconds of each function; runs are interleaved (in random order) so that load
+    changes on a shared machine hit all alike."""
     for fn in fns.values():
         fn()  # warm up: imports, config cache, first connection
     times: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns.items())
     for _ in range(runs):
-        for name, fn in fns.items():
+        random.shuffle(order)  # no function always runs right after a slow one
+        for name, fn in order:
             started = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - started)

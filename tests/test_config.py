@@ -234,3 +234,27 @@ def test_cli_with_a_bad_file_lists_every_problem_and_exits_2(tmp_path: Path) -> 
     assert "nodes[0].url: unsupported scheme 'ftp'" in proc.stderr
     assert "nodes[0].timout: unknown key (did you mean 'timeout'?)" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_sighup_rereads_the_file_and_a_bad_file_keeps_the_old_one(tmp_path: Path) -> None:
+    import signal
+
+    from bot.services import Runtime
+
+    path = tmp_path / "supbot.toml"
+    path.write_text('[storage]\ndir = "s"\n' + MINIMAL)
+    runtime = Runtime(str(path))
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        runtime.install_sighup()
+        path.write_text('[storage]\ndir = "s"\n[console]\nuser = "U0NEW"\n' + MINIMAL)
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert runtime.settings.console_user == "U0NEW"
+        good = runtime.services
+        path.write_text('[storage]\ndir = "s"\n[console]\nusr = "U0BAD"\n' + MINIMAL)
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert runtime.services is good and runtime.settings.console_user == "U0NEW"
+        assert runtime.reload_config() is False
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+        runtime.services.close()
