@@ -6,6 +6,7 @@ Services are looked up on every request, so a SIGHUP reload (new tokens) applies
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.api import admin_routes, process_routes, scheduled_routes
+from bot.api import admin_routes, params, process_routes, scheduled_routes
 from bot.api.auth import authenticate
 from bot.api.openapi import document
 from bot.api.problems import ApiError, for_exception, problem
@@ -44,8 +45,10 @@ def _current(source: ServicesSource) -> Services:
     return services
 
 
-def _endpoint(source: ServicesSource, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, run the handler, and turn every exception into a JSON error."""
+def _endpoint(
+    source: ServicesSource, handler: Handler, query: tuple[str, ...]
+) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, check the query, run the handler; every exception becomes a JSON error."""
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -53,6 +56,7 @@ def _endpoint(source: ServicesSource, handler: Handler) -> Callable[[Request], A
             access = authenticate(
                 services.settings.api_tokens, request.headers.get("authorization")
             )
+            params.only(request, query)
             return await handler(request, services, access)
         except Exception as exc:  # each kind is mapped; anything unexpected is a logged 500
             return for_exception(exc)
@@ -74,19 +78,22 @@ def _openapi(source: ServicesSource) -> Callable[[Request], Awaitable[Response]]
 
 
 def _inner_app(source: ServicesSource) -> Starlette:
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(path, _endpoint(source, handler), methods=[method])
+    def route(path: str, handler: Handler, method: str, *query: str) -> Route:
+        return Route(path, _endpoint(source, handler, query), methods=[method])
 
     routes = [
-        route("/v1/processes", process_routes.list_processes, "GET"),
+        route("/v1/processes", process_routes.list_processes, "GET", "pattern", "fresh"),
         route("/v1/processes/{name}", process_routes.get_process, "GET"),
-        route("/v1/processes/{name}/logs", process_routes.process_logs, "GET"),
-        route("/v1/processes/{name}/{action}", process_routes.act_on_process, "POST"),
-        route("/v1/reload", admin_routes.reload, "POST"),
-        route("/v1/audit", admin_routes.audit, "GET"),
+        route("/v1/processes/{name}/logs", process_routes.process_logs, "GET", "lines", "stream"),
+        *(
+            route(f"/v1/processes/{{name}}/{action}", process_routes.act_on_process(action), "POST")
+            for action in process_routes.API_ACTIONS
+        ),
+        route("/v1/reload", admin_routes.reload, "POST", "dry_run"),
+        route("/v1/audit", admin_routes.audit, "GET", "since", "limit"),
         route("/v1/jobs", scheduled_routes.list_jobs, "GET"),
-        route("/v1/jobs/{name}/runs", scheduled_routes.job_runs, "GET"),
-        route("/v1/jobs/{name}/run", scheduled_routes.run_job, "POST"),
+        route("/v1/jobs/{name}/runs", scheduled_routes.job_runs, "GET", "limit"),
+        route("/v1/jobs/{name}/run", scheduled_routes.run_job, "POST", "wait"),
         route("/v1/schedule/run", scheduled_routes.run_schedule, "POST"),
         route("/v1/commands", scheduled_routes.list_commands, "GET"),
         route("/v1/commands/{name}/run", scheduled_routes.run_command, "POST"),
@@ -108,9 +115,19 @@ def _inner_app(source: ServicesSource) -> Starlette:
     )
 
 
+class _ApiMount(Mount):
+    """Mount's pattern ends in `.*`, which stops at a newline: a name holding an encoded
+    newline (%0A) would fall through to the host app's plain-text 404. DOTALL keeps every
+    /api/… request ours, answered in JSON."""
+
+    def __init__(self, path: str, app: Starlette) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
+
+
 def api_routes(source: Runtime | Services | ServicesSource) -> list[BaseRoute]:
     """Routes to add to another Starlette app (e.g. next to /slack/events)."""
-    return [Mount("/api", app=_inner_app(services_source(source)))]
+    return [_ApiMount("/api", _inner_app(services_source(source)))]
 
 
 build_api_routes = api_routes

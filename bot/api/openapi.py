@@ -8,6 +8,7 @@ from bot.supervisor.client import MAX_TAIL_LINES
 
 JSON = "application/json"
 Schema = dict[str, Any]
+DURATION = r"^([0-9]+(\.[0-9]+)?|([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+)$"
 
 
 def _ref(name: str) -> Schema:
@@ -131,15 +132,55 @@ SCHEMAS: dict[str, Schema] = {
         error=STR,
     ),  # fmt: skip
     "Audit": _obj(since=NUM, entries=_list(_ref("AuditEntry"))),
-    "Jobs": _obj(jobs=_list({"type": "object"})),
-    "JobRuns": _obj(job=STR, runs=_list({"type": "object"})),
-    "JobRun": {**_obj(ok=BOOL), "description": "The run, as the scheduler records it."},
-    "ScheduleRun": _obj(result={}),
-    "Commands": _obj(commands=_list({"type": "object"})),
-    "CommandResult": {
-        **_obj(required=False, ok=BOOL, exit_code=_nullable(INT), duration=NUM, output=STR),
-        "required": ["ok"],
+    "Run": _obj(
+        id=INT,
+        job=STR,
+        status={
+            "type": "string",
+            "enum": ["running", "ok", "failed", "missed", "interrupted", "skipped"],
+        },
+        trigger=STR,
+        actor=STR,
+        started=NUM,
+        scheduled=_nullable(NUM),
+        ended=_nullable(NUM),
+        duration=_nullable(NUM),
+        exit_code=_nullable(INT),
+        error=STR,
+    ),  # fmt: skip
+    "Job": _obj(
+        name=STR,
+        schedule=STR,
+        schedule_description=STR,
+        description=STR,
+        timezone=STR,
+        command=_list(STR),
+        next_runs=_list(NUM),
+        last_run={**_ref("Run"), "nullable": True},
+        can_run=BOOL,
+        skipped=INT,
+    ),  # fmt: skip
+    "Jobs": _obj(jobs=_list(_ref("Job"))),
+    "JobRuns": _obj(job=STR, runs=_list(_ref("Run"))),
+    "JobRun": {
+        **_obj(run=_ref("Run"), finished=BOOL, ok=BOOL),
+        "description": "202 while the run goes on (see `wait`), 200 when it ended ok.",
     },
+    "ScheduleRun": _obj(runs=_list(_ref("Run"))),
+    "Command": _obj(
+        name=STR, description=STR, args=_nullable(STR), timeout=NUM, source=STR, can_run=BOOL
+    ),
+    "Commands": _obj(commands=_list(_ref("Command"))),
+    "CommandResult": _obj(
+        name=STR,
+        args=_list(STR),
+        exit_code=_nullable(INT),
+        duration=NUM,
+        output=STR,
+        error=STR,
+        actor=STR,
+        ok=BOOL,
+    ),  # fmt: skip
     "CommandArgs": {
         "type": "object",
         "properties": {
@@ -210,6 +251,12 @@ def _op(
     return op
 
 
+def _accepted(op: Schema) -> Schema:
+    ok = op["responses"]["200"]["content"]
+    op["responses"]["202"] = {"description": "Started; still running.", "content": ok}
+    return op
+
+
 READ, ACT = "400 401 403 404 503 500", "400 401 403 404 409 503 500"
 
 
@@ -239,7 +286,10 @@ def _paths() -> dict[str, Any]:
         )},
         "/api/v1/jobs": {"get": _op("Scheduled jobs the token may see", "Jobs", READ)},
         "/api/v1/jobs/{name}/runs": {"get": _op("Recent runs of a job", "JobRuns", READ, JOB, LIMIT)},
-        "/api/v1/jobs/{name}/run": {"post": _op("Run a job now", "JobRun", ACT, JOB)},
+        "/api/v1/jobs/{name}/run": {"post": _accepted(_op(
+            "Run a job now", "JobRun", ACT, JOB,
+            _param("wait", "query", {"type": "integer", "minimum": 0, "maximum": 3600}, "Wait up to this many seconds for the run to end (default 0)."),
+        ))},
         "/api/v1/schedule/run": {"post": _op("Run the jobs that are due (cron hook)", "ScheduleRun", ACT)},
         "/api/v1/commands": {"get": _op("Commands the token may run", "Commands", READ)},
         "/api/v1/commands/{name}/run": {"post": _op(
@@ -247,7 +297,7 @@ def _paths() -> dict[str, Any]:
         )},
         "/api/v1/audit": {"get": _op(
             "The audit log (admin tokens)", "Audit", READ,
-            _param("since", "query", STR, "How far back, e.g. 30m, 1h, 7d (default 24h)."), LIMIT,
+            _param("since", "query", {**STR, "pattern": DURATION}, "How far back, e.g. 30m, 1h, 7d (default 24h)."), LIMIT,
         )},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document (no token needed)", "security": [],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -9,11 +10,19 @@ from starlette.requests import Request
 
 from bot.api.problems import ApiError
 
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
-
 
 def bad(detail: str) -> ApiError:
     return ApiError(400, "bad_request", detail)
+
+
+def only(request: Request, known: tuple[str, ...]) -> None:
+    """Refuse unknown parameters: a typo like `dryrun=true` must not apply a reload."""
+    for name in request.query_params:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            allowed = ", ".join(known) or "none"
+            raise bad(f"Unknown parameter `{name}` (this endpoint takes: {allowed}).{hint}")
 
 
 def text(request: Request, name: str, default: str = "") -> str:
@@ -34,12 +43,11 @@ def integer(request: Request, name: str, default: int, low: int, high: int) -> i
 
 
 def flag(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name, "false").lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise bad(f"`{name}` must be true or false, got {raw!r}.")
+    """`true` or `false`, nothing looser: `dry_run=` must not quietly mean false."""
+    raw = request.query_params.get(name, "false")
+    if raw not in ("true", "false"):
+        raise bad(f"`{name}` must be true or false, got {raw!r}.")
+    return raw == "true"
 
 
 def choice(request: Request, name: str, options: tuple[str, ...], default: str) -> str:

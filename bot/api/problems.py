@@ -17,6 +17,9 @@ from starlette.responses import JSONResponse
 
 from bot import errors
 from bot.api.auth import Unauthorized
+from bot.scheduler.commands import UnknownCommand
+from bot.scheduler.execute import ProgramMissing
+from bot.scheduler.jobs import JobBusy, UnknownJob
 
 log = logging.getLogger("supbot.api")
 
@@ -42,6 +45,10 @@ _STATUS: tuple[tuple[type[errors.SupbotError], int, str], ...] = (
     (errors.AlreadyRunning, 409, "conflict"),
     (errors.NotRunning, 409, "conflict"),
     (errors.NoLogFile, 404, "no_log_file"),
+    (UnknownJob, 404, "not_found"),
+    (UnknownCommand, 404, "not_found"),
+    (JobBusy, 409, "busy"),
+    (ProgramMissing, 409, "cannot_run"),
     (errors.SupbotError, 400, "failed"),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from bot.services import Services
 from bot.supervisor.client import MAX_TAIL_LINES
 
 T = TypeVar("T")
+Handler = Callable[[Request, Services, Access], Awaitable[Response]]
 API_ACTIONS = ("start", "stop", "restart")
 
 
@@ -38,11 +39,16 @@ def guarded(
     """Run `call`; when it finds no process the token may see, tell apart a node that did not
     answer (503), processes outside the token's globs (403, audited if `action` changes
     something) and names that exist nowhere (404 with the closest visible names)."""
+    if not pattern.strip() and action != "status":
+        raise errors.NoSuchProcess(pattern)  # a blank path segment names nothing
+    _, node = names.split_node(pattern)
+    if node and not any(fnmatchcase(n, node) for n in services.fleet.clients):
+        known = ", ".join(services.fleet.clients)
+        raise ApiError(404, "not_found", f"No node matches `{node}`; nodes: {known}.")
     try:
         return call()
     except errors.NoSuchProcess:
         processes, statuses = services.fleet.processes()
-        _, node = names.split_node(pattern)
         for status in statuses:
             if status.error and (node is None or fnmatchcase(status.node, node)):
                 raise errors.NodeUnreachable(status.node, status.error) from None
@@ -109,11 +115,16 @@ async def process_logs(request: Request, services: Services, access: Access) -> 
     return JSONResponse(to_plain(result))
 
 
-async def act_on_process(request: Request, services: Services, access: Access) -> Response:
-    name, action = request.path_params["name"], request.path_params["action"]
-    if action not in API_ACTIONS:
-        raise ApiError(404, "not_found", f"No such action `{action}`; use start, stop or restart.")
+def act_on_process(action: str) -> Handler:
+    """The handler for POST /processes/{name}/<action>."""
 
+    async def handler(request: Request, services: Services, access: Access) -> Response:
+        return await _act(request.path_params["name"], action, services, access)
+
+    return handler
+
+
+async def _act(name: str, action: str, services: Services, access: Access) -> Response:
     def act() -> ActionReport:
         return services.processes.act(access, action, name)
 

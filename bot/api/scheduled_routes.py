@@ -9,65 +9,111 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.api import params
-from bot.api.problems import ApiError
 from bot.auth import Access
-from bot.render.jsonout import to_plain
+from bot.scheduler.commands import CommandResult, CommandSpec
+from bot.scheduler.jobs import JobView
+from bot.scheduler.store import JobRun
 from bot.services import Services
 
-
-def _service(services: Services, name: str) -> Any:
-    service = getattr(services, name, None)
-    if service is None:
-        raise ApiError(404, "not_found", f"{name.title()} are not available in this installation.")
-    return service
+MAX_WAIT = 3600
 
 
-def _result(body: Any, ok: bool, what: str) -> Response:
-    data = to_plain(body)
-    if not isinstance(data, dict):
-        data = {"result": data}
-    if ok:
-        return JSONResponse({**data, "ok": True})
-    detail = f"The {what} failed" + (
-        f" with exit code {data['exit_code']}." if data.get("exit_code") is not None else "."
-    )
-    return JSONResponse({"error": f"{what}_failed", "detail": detail, **data, "ok": False}, 409)
+def run_json(run: JobRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "job": run.job,
+        "status": run.status,
+        "trigger": run.trigger,
+        "actor": run.actor,
+        "started": run.started,
+        "scheduled": run.scheduled,
+        "ended": run.ended,
+        "duration": run.duration,
+        "exit_code": run.exit_code,
+        "error": run.error,
+    }
+
+
+def job_json(services: Services, view: JobView) -> dict[str, Any]:
+    job = view.job  # its env stays out: it is configuration, not something to publish
+    return {
+        "name": job.name,
+        "schedule": job.schedule,
+        "schedule_description": view.description,
+        "description": job.description,
+        "timezone": job.timezone,
+        "command": [services.redactor.redact(word) for word in job.command],
+        "next_runs": list(view.next_runs),
+        "last_run": run_json(view.last_run) if view.last_run else None,
+        "can_run": view.can_run,
+        "skipped": view.skipped,
+    }
+
+
+def command_json(services: Services, access: Access, spec: CommandSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "args": spec.args,
+        "timeout": spec.timeout,
+        "source": spec.source,
+        "can_run": access.allows_named("run", "commands", spec.name),
+    }
+
+
+def result_json(result: CommandResult) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "args": list(result.args),
+        "exit_code": result.exit_code,
+        "duration": result.duration,
+        "output": result.output,
+        "error": result.error,
+        "actor": result.actor,
+        "ok": result.ok,
+    }
 
 
 async def list_jobs(request: Request, services: Services, access: Access) -> Response:
-    jobs = _service(services, "jobs")
-    return JSONResponse({"jobs": to_plain(await run_in_threadpool(jobs.list_jobs, access))})
+    views = await run_in_threadpool(services.jobs.list_jobs, access)
+    return JSONResponse({"jobs": [job_json(services, v) for v in views]})
 
 
 async def job_runs(request: Request, services: Services, access: Access) -> Response:
-    jobs = _service(services, "jobs")
     name = request.path_params["name"]
     limit = params.integer(request, "limit", 20, 1, 1000)
-    runs = await run_in_threadpool(jobs.history, access, name, limit)
-    return JSONResponse({"job": name, "runs": to_plain(runs)})
+    runs = await run_in_threadpool(services.jobs.history, access, name, limit)
+    return JSONResponse({"job": name, "runs": [run_json(r) for r in runs]})
 
 
 async def run_job(request: Request, services: Services, access: Access) -> Response:
-    jobs = _service(services, "jobs")
-    run = await run_in_threadpool(jobs.run_now, access, request.path_params["name"])
-    return _result(run, _succeeded(run), "job")
+    """Start the job; with `wait=N` wait up to N seconds for it to finish."""
+    wait = params.integer(request, "wait", 0, 0, MAX_WAIT)
+    run = await run_in_threadpool(services.jobs.run_now, access, request.path_params["name"])
+    if wait:
+        run = await run_in_threadpool(services.jobs.wait, run.id, float(wait))
+    body = {"run": run_json(run), "finished": run.finished, "ok": run.status == "ok"}
+    if not run.finished:
+        return JSONResponse(body, 202)
+    if run.status == "ok":
+        return JSONResponse(body)
+    detail = f"Job `{run.job}` run #{run.id} ended {run.status}" + (
+        f" with exit code {run.exit_code}." if run.exit_code is not None else "."
+    )
+    return JSONResponse({"error": "job_failed", "detail": detail, **body}, 409)
 
 
 async def run_schedule(request: Request, services: Services, access: Access) -> Response:
-    jobs = _service(services, "jobs")
-    result = await run_in_threadpool(jobs.schedule_run, access)
-    return JSONResponse({"result": to_plain(result)})
+    runs = await run_in_threadpool(services.jobs.schedule_run, access)
+    return JSONResponse({"runs": [run_json(r) for r in runs]})
 
 
 async def list_commands(request: Request, services: Services, access: Access) -> Response:
-    commands = _service(services, "commands")
-    return JSONResponse(
-        {"commands": to_plain(await run_in_threadpool(commands.list_commands, access))}
-    )
+    specs = await run_in_threadpool(services.commands.list_commands, access)
+    return JSONResponse({"commands": [command_json(services, access, s) for s in specs]})
 
 
 async def run_command(request: Request, services: Services, access: Access) -> Response:
-    commands = _service(services, "commands")
     body = await params.json_object(request)
     unknown = sorted(set(body) - {"args"})
     if unknown:
@@ -75,12 +121,11 @@ async def run_command(request: Request, services: Services, access: Access) -> R
     args = body.get("args", [])
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         raise params.bad('`args` must be a list of strings, like ["--force"].')
-    result = await run_in_threadpool(commands.run, access, request.path_params["name"], args)
-    return _result(result, _succeeded(result), "command")
-
-
-def _succeeded(result: Any) -> bool:
-    ok = getattr(result, "ok", None)
-    if isinstance(ok, bool):
-        return ok
-    return getattr(result, "exit_code", 0) == 0
+    name = request.path_params["name"]
+    result = await run_in_threadpool(services.commands.run, access, name, args)
+    data = result_json(result)
+    if result.ok:
+        return JSONResponse(data)
+    why = result.error or f"exit code {result.exit_code}"
+    detail = f"Command `{result.name}` failed ({why})."
+    return JSONResponse({"error": "command_failed", "detail": detail, **data}, 409)
