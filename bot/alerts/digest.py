@@ -157,10 +157,12 @@ class DigestSchedule:
         now = now or time.time()
         last = self._last()
         if last is None:
-            self._set(None, now)
+            self._set(None, now)  # the first start: count from now, post at the next slot
             return False
-        start = datetime.fromtimestamp(last, self.tz)
-        return croniter(self.expr, start).get_next(float) <= now
+        return self._next(last) <= now
+
+    def _next(self, last: float) -> float:
+        return float(croniter(self.expr, datetime.fromtimestamp(last, self.tz)).get_next(float))
 
     def _set(self, expected: float | None, now: float) -> bool:
         with self.services.store.transaction() as db:
@@ -176,9 +178,10 @@ class DigestSchedule:
         return True
 
     def run(self, now: float | None = None) -> bool:
+        """Post the digest if one is due and no other process took it first."""
         now = now or time.time()
         last = self._last()
-        if last is None or not self._set(last, now):
-            return False  # another process took this one
+        if last is None or self._next(last) > now or not self._set(last, now):
+            return False
         post(self.services, self.route, last, now)
         return True

@@ -136,3 +136,23 @@ def close_expected(store: Store, node: str, process: str, grace: float = 5.0) ->
             (now + grace, node, process, now + grace),
         )
         db.execute("DELETE FROM alert_expected WHERE until < ?", (now - 3600,))
+
+
+LOST_KEY = "alerts.lost."
+
+
+def add_lost(store: Store, node: str, count: int) -> None:
+    """Events supervisord discarded before the listener saw them (a counter per node)."""
+    now = time.time()
+    with store.connect() as db:
+        db.execute(
+            "INSERT INTO kv(key, value, updated) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET "
+            "value=CAST(CAST(kv.value AS INTEGER) + ? AS TEXT), updated=excluded.updated",
+            (LOST_KEY + node, str(count), now, count),
+        )
+
+
+def lost(store: Store, node: str) -> int:
+    with store.connect() as db:
+        row = db.execute("SELECT value FROM kv WHERE key=?", (LOST_KEY + node,)).fetchone()
+    return int(row[0]) if row else 0

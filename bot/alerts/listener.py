@@ -89,6 +89,7 @@ class Listener:
         self.stdin, self.stdout = stdin, stdout
         self.on_event = on_event
         self.received = 0
+        self.last_poolserial: int | None = None
 
     def run(self) -> None:
         events.ensure(self.store)
@@ -111,6 +112,7 @@ class Listener:
     def _handle(self, headers: dict[str, str], payload: str) -> None:
         self.received += 1
         try:
+            self._check_gap(headers.get("poolserial", ""))
             name = headers.get("eventname", "")
             if name.startswith("TICK_60"):
                 self.store.heartbeat(HEARTBEAT_PREFIX + self.node, f"{self.received} events")
@@ -121,6 +123,18 @@ class Listener:
         except Exception:
             # Never die on one bad event: supervisord would restart us and events would pile up.
             log.exception("event not recorded (acknowledged anyway): %r %r", headers, payload[:200])
+
+    def _check_gap(self, poolserial: str) -> None:
+        """supervisord discards events when our buffer overflows; poolserial shows the gap.
+        The count is kept (digest, logs) and serve re-polls the node to catch up."""
+        if not poolserial.isdigit():
+            return
+        serial = int(poolserial)
+        previous, self.last_poolserial = self.last_poolserial, serial
+        if previous is not None and serial > previous + 1:
+            lost = serial - previous - 1
+            log.warning("supervisord discarded %d events (raise buffer_size)", lost)
+            events.add_lost(self.store, self.node, lost)
 
     def _send(self, text: str) -> None:
         self.stdout.write(text)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from bot import errors
-from bot.alerts import digest, events, incidents
+from bot.alerts import digest, events, exitlog, incidents
 from bot.alerts.delivery import Deliverer, log_fetcher, web_client
 from bot.alerts.events import ProcessEvent
 from bot.alerts.listener import HEARTBEAT_PREFIX
@@ -45,9 +46,15 @@ def router(settings: Settings) -> incidents.Router:
 
 class AlertsWorker:
     """`AlertsWorker(services).start()` … `.stop()`. `watch=False` runs only processing and
-    delivery (the listener's sender)."""
+    delivery (the listener's sender); `watch_everything` polls nodes that have a listener too."""
 
-    def __init__(self, services: Any, watch: bool = True, deliver: bool | None = None) -> None:
+    def __init__(
+        self,
+        services: Any,
+        watch: bool = True,
+        deliver: bool | None = None,
+        watch_everything: bool = False,
+    ) -> None:
         self.services = services
         settings: Settings = services.settings
         self.store = services.store
@@ -64,6 +71,8 @@ class AlertsWorker:
             else None
         )
         self.watch = watch
+        # Poll even nodes whose listener is alive (belt and braces; events are de-duplicated).
+        self.watch_everything = watch_everything
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -131,41 +140,57 @@ class AlertsWorker:
         return beat is not None and time.time() - beat["seen"] < LISTENER_LIVE
 
     def _watch_loop(self, node: str) -> None:
-        watch = self.watches[node]
-        client = self.services.fleet.client(node)
-        down_since: float | None = None
-        reported = self._open_incident(node, "*")
         while not self._stop.is_set():
             started = time.monotonic()
-            try:
-                if self.listener_live(node):
-                    client.call("getState")
-                    watch.seeded = False  # the listener has it; start afresh if it goes away
-                    interval = HOUSEKEEPING
-                else:
-                    processes = client.all_processes()
-                    cost = time.monotonic() - started
-                    codes = {k: v.get("exitcodes", [0]) for k, v in client.config_info().items()}
-                    found = watch.observe(processes, codes, self._open_processes(node), cost)
-                    if any([events.record(self.store, e) for e in found]):
-                        self.wake.set()
-                    interval = watch.interval
-                if reported:
-                    self._record(node, "*", "NODE_UP")
-                down_since, reported = None, False
-            except errors.NodeUnreachable as exc:
-                down_since = down_since or time.time()
-                if (
-                    not reported
-                    and time.time() - down_since >= self.services.settings.alerts.node_down_after
-                ):
-                    log.warning(
-                        "node %s unreachable since %.0fs: %s", node, time.time() - down_since, exc
-                    )
-                    self._record(node, "*", "NODE_DOWN", down_since)
-                    reported = True
-                interval = watch.interval
+            interval = self.poll_once(node)
             self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+    def poll_once(self, node: str) -> float:
+        """One look at a node: a full poll when no listener covers it, else a cheap ping.
+        Tracks reachability for the node-down incident. Returns the next interval."""
+        watch, client = self.watches[node], self.services.fleet.client(node)
+        started = time.monotonic()
+        try:
+            lost = events.lost(self.store, node)
+            catch_up, watch.lost_seen = lost != watch.lost_seen, lost
+            if self.listener_live(node) and not self.watch_everything and not catch_up:
+                client.call("getState")
+                watch.seeded = False  # the listener has it; start afresh if it goes away
+                interval = HOUSEKEEPING
+            else:
+                processes = client.all_processes()
+                cost = time.monotonic() - started
+                codes = {k: v.get("exitcodes", [0]) for k, v in client.config_info().items()}
+                found = watch.observe(processes, codes, self._open_processes(node), cost)
+                found = [e for e in (self._explain(client, e) for e in found) if e is not None]
+                if any([events.record(self.store, e) for e in found]):
+                    self.wake.set()
+                interval = watch.interval
+            if watch.down_since is not None and self._open_incident(node, "*"):
+                self._record(node, "*", "NODE_UP")
+            watch.down_since = None
+        except errors.NodeUnreachable as exc:
+            watch.down_since = watch.down_since or time.time()
+            down_for = time.time() - watch.down_since
+            if (
+                down_for >= self.services.settings.alerts.node_down_after
+                and not self._open_incident(node, "*")
+            ):
+                log.warning("node %s unreachable for %.0fs: %s", node, down_for, exc)
+                self._record(node, "*", "NODE_DOWN", watch.down_since)
+            interval = watch.interval
+        return interval
+
+    def _explain(self, client: Any, event: ProcessEvent) -> ProcessEvent | None:
+        """A restart missed between polls: a crash or a stop + start? supervisord's log says."""
+        if event.state != "EXITED" or event.exitstatus is not None:
+            return event
+        found = exitlog.verdict(client, event.process.partition(":")[2])
+        if found is None:
+            return event  # cannot tell: report it (README: the watcher's limit)
+        if not found.crash:
+            return None
+        return replace(event, exitstatus=found.exitstatus, expected=False)
 
     def _record(self, node: str, process: str, state: str, at: float | None = None) -> None:
         event = ProcessEvent(node, process, state, "health", stop=at or time.time())

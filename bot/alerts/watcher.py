@@ -1,9 +1,9 @@
 """The watcher: polls a node without a live listener and turns what changed into events.
 
-A process that crashed and was restarted between two polls shows only as a new pid, a new stop
-time and an exit status outside the program's `exitcodes`; those are compared, not only the
-state name. A stop through supervisorctl between two polls looks the same (the STOPPING state
-was never seen): stops through supbot are marked as expected, supervisorctl's cannot be.
+A process that crashed and was restarted between two polls shows only as a new pid and a new
+stop time (supervisord resets the exit status at spawn); those are compared, not only the state
+name, and supervisord's log says whether that exit was a crash (see exitlog.py). Stops through
+supbot are marked as expected; without the log a supervisorctl restart looks like a crash.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def changes(
     elif state == "EXITED":
         if unexpected and (fresh or (prev and (prev.state != "EXITED" or prev.stop != cur.stop))):
             pid = prev.pid if prev and prev.state in RUNNING_LIKE else 0
-            out.append(_event(cur, "EXITED", prev, pid=pid, exitstatus=cur.exitstatus))
+            out.append(
+                _event(cur, "EXITED", prev, pid=pid, exitstatus=cur.exitstatus, expected=False)
+            )
     elif state in RUNNING_LIKE:
         restarted = (
             prev is not None
@@ -62,16 +64,11 @@ def changes(
             and cur.pid != prev.pid
             and cur.stop != prev.stop
         )
-        if restarted and unexpected and prev is not None:
+        if restarted and prev is not None:
+            # The exit status is gone (reset at spawn): `exitstatus=None` asks for a verdict
+            # from supervisord's log before this is recorded as a crash.
             out.append(
-                _event(
-                    cur,
-                    "EXITED",
-                    prev,
-                    pid=prev.pid,
-                    exitstatus=cur.exitstatus,
-                    from_state="RUNNING",
-                )
+                _event(cur, "EXITED", prev, pid=prev.pid, from_state="RUNNING", expected=False)
             )
         moved = prev is None or prev.state != "RUNNING" or prev.pid != cur.pid
         if state == "RUNNING" and moved and (prev is not None or incident_open):
@@ -89,6 +86,8 @@ class NodeWatch:
         self.snapshot: dict[str, ProcessInfo] = {}
         self.interval = BASE_INTERVAL
         self.seeded = False
+        self.lost_seen = 0  # the listener's count of discarded events, at the last poll
+        self.down_since: float | None = 0.0  # 0: unknown yet (a down incident may be open)
 
     def observe(
         self,

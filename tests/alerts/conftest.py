@@ -46,12 +46,12 @@ startsecs=0
 """
 
 
-def listener_block(config: Path, slack_url: str, root: Path) -> str:
+def listener_block(config: Path, slack_url: str, root: Path, buffer_size: int = 100) -> str:
     return f"""
 [eventlistener:supbot]
 command={PY} -m bot listen
 events=PROCESS_STATE,TICK_60
-buffer_size=100
+buffer_size={buffer_size}
 autorestart=true
 environment=SUPBOT_CONFIG="{config}",SLACK_BOT_TOKEN="{TOKEN}",SLACK_API_URL="{slack_url}"
 stderr_logfile={root}/listener.err
@@ -125,6 +125,7 @@ def alert_env() -> Iterator[MakeEnv]:
         send_from_listener: bool = True,
         extra_toml: str = "",
         script: list[tuple[int, dict[str, str]]] | None = None,
+        buffer_size: int = 100,
     ) -> AlertEnv:
         root = short_tmp()
         slack = FakeSlack(script=list(script or [])).start()
@@ -132,7 +133,7 @@ def alert_env() -> Iterator[MakeEnv]:
         sv = EmbeddedSupervisor(root / "sv", programs.replace("{root}", str(root)))
         config.write_text(alert_toml(sv, send_from_listener, extra_toml))
         if listener:
-            sv.extra = listener_block(config, slack.url, root)
+            sv.extra = listener_block(config, slack.url, root, buffer_size)
         env = AlertEnv(sv, slack, config, root)
         made.append(env)
         sv.start()

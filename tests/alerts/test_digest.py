@@ -1,0 +1,79 @@
+"""The digest: crashes and restarts per process, what is not running, jobs, sparklines."""
+
+from __future__ import annotations
+
+import time
+
+from bot.alerts import digest
+from bot.alerts.service import router
+from bot.supervisor.client import NodeClient
+from tests.alerts.conftest import MakeEnv
+from tests.alerts.fakeslack import all_text
+from tests.conftest import wait_until
+
+
+def test_digest_lists_crashes_restarts_stopped_processes_and_failed_jobs(
+    alert_env: MakeEnv,
+) -> None:
+    env = alert_env(extra_toml='digest = "0 9 * * 1-5"')
+    client = NodeClient(env.sv.node())
+    client.start("crashy:crashy", wait=False)
+    client.start("once:once", wait=False)
+    wait_until(lambda: len(env.slack.posts(top_level=True)) == 2, 15)
+    wait_until(env.idle, 10)
+    services = env.services()
+    now = time.time()
+    with services.store.connect() as db:
+        db.execute(
+            "INSERT INTO job_runs(job, status, trigger, started, ended, exit_code) "
+            "VALUES ('backup', 'failed', 'schedule', ?, ?, 2)",
+            (now - 60, now - 50),
+        )
+    schedule = digest.DigestSchedule(services)
+    assert not schedule.due()  # first start: the next slot, not now
+    with services.store.connect() as db:
+        db.execute("UPDATE kv SET value=? WHERE key=?", (repr(now - 3 * 86400), digest.LAST_KEY))
+    assert schedule.due()
+    assert schedule.run() and not schedule.run()  # one digest per slot, even if asked twice
+    wait_until(lambda: any("supbot digest" in c.params["text"] for c in env.slack.posts()), 10)
+    (post,) = [c for c in env.slack.posts() if "supbot digest" in c.params["text"]]
+    text = all_text(post.params)
+    assert "*crashy@local* — 1 crashes, 1 starts" in text
+    assert "*once@local* — 1 crashes, 2 starts" in text
+    assert "crashy@local EXITED" in text and "failing@local STOPPED" in text
+    assert "backup: 1 failed" in text
+    crashy_line = next(line for line in text.split("\\n") if "*crashy@local*" in line)
+    spark = crashy_line.split("`")[1]
+    assert len(spark) == digest.BUCKETS  # seconds of downtime in 3 days: full bars
+    services.close()
+
+
+def test_sparkline_shows_downtime_in_its_bucket() -> None:
+    line = digest.sparkline([(50.0, 100.0)], 0.0, 100.0)
+    assert len(line) == digest.BUCKETS
+    assert set(line[:11]) == {"█"} and set(line[13:]) == {"▁"}
+
+
+def test_router_prefers_the_binding_alerts_channel(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.conftest import make_settings
+
+    toml = """
+[storage]
+dir = "state"
+[[nodes]]
+name = "local"
+url = "unix:///tmp/x.sock"
+[alerts]
+channel = "C0ALL"
+[[channels]]
+id = "C0WEB"
+programs = ["web", "api:*"]
+alerts_channel = "C0WEBALERTS"
+"""
+    route = router(make_settings(Path(str(tmp_path)), toml))
+    assert route("local", "web:web") == "C0WEBALERTS"
+    assert route("local", "api:api_01") == "C0WEBALERTS"
+    assert route("local", "worker:worker_00") == "C0ALL"
+    assert route("local", "*") == "C0ALL"

@@ -1,0 +1,72 @@
+"""The listener protocol on plain streams: every event acknowledged, nothing else on stdout."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.alerts import events
+from bot.alerts.listener import Listener
+from bot.state import Store
+
+
+def _event(name: str, payload: str, poolserial: int) -> str:
+    header = (
+        f"ver:3.0 server:supervisor serial:{poolserial} pool:supbot poolserial:{poolserial} "
+        f"eventname:{name} len:{len(payload)}\n"
+    )
+    return header + payload
+
+
+def _run(tmp_path: Path, stream: str) -> tuple[str, Store]:
+    store = Store(tmp_path / "state")
+    out = io.StringIO()
+    Listener(store, "local", io.StringIO(stream), out).run()
+    return out.getvalue(), store
+
+
+def test_events_are_recorded_and_each_acknowledged(tmp_path: Path) -> None:
+    stream = (
+        _event(
+            "PROCESS_STATE_EXITED",
+            "processname:web groupname:web from_state:RUNNING expected:0 pid:42",
+            1,
+        )
+        + _event(
+            "PROCESS_STATE_EXITED",
+            "processname:web groupname:web from_state:RUNNING expected:1 pid:43",
+            2,
+        )
+        + _event("TICK_60", "when:1700000000", 3)
+        + _event("PROCESS_STATE_FATAL", "processname:café groupname:café from_state:BACKOFF", 4)
+    )
+    out, store = _run(tmp_path, stream)
+    assert out == "READY\n" + "RESULT 2\nOKREADY\n" * 4
+    with store.connect() as db:
+        rows = db.execute("SELECT process, state, pid FROM alert_events ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [("web:web", "EXITED", 42), ("café:café", "FATAL", 0)]
+    beat = store.last_heartbeat("listener:local")
+    assert beat is not None
+
+
+def test_malformed_headers_and_payloads_are_acknowledged_not_fatal(tmp_path: Path) -> None:
+    stream = (
+        "this is not a header\n"
+        + "ver:3.0 eventname:PROCESS_STATE_EXITED len:abc\n"
+        + _event("PROCESS_STATE_EXITED", "garbage without names", 7)
+        + _event(
+            "PROCESS_STATE_BACKOFF", "processname:w groupname:w from_state:STARTING tries:1", 8
+        )
+    )
+    out, store = _run(tmp_path, stream)
+    assert out == "READY\n" + "RESULT 2\nOKREADY\n" * 4
+    with store.connect() as db:
+        rows = db.execute("SELECT process, state FROM alert_events").fetchall()
+    assert [tuple(r) for r in rows] == [("w:w", "BACKOFF")]
+
+
+def test_events_discarded_by_supervisord_are_counted(tmp_path: Path) -> None:
+    tick = "when:1700000000"
+    stream = _event("TICK_60", tick, 1) + _event("TICK_60", tick, 5) + _event("TICK_60", tick, 6)
+    _, store = _run(tmp_path, stream)
+    assert events.lost(store, "local") == 3

@@ -1,0 +1,55 @@
+"""A storm of 200 crashes: every channel stays within its budget, every crash is counted."""
+
+from __future__ import annotations
+
+import re
+
+from bot.alerts.outbox import BURST, RATE
+from bot.supervisor.client import NodeClient
+from tests.alerts.conftest import PROGRAMS, MakeEnv
+from tests.conftest import wait_until
+
+STORM = """
+[program:storm]
+command=/bin/sh -c 'f={root}/c%(process_num)02d; n=$(( $(cat $f 2>/dev/null || echo 0) + 1 )); echo $n > $f; if [ $n -gt 4 ]; then exec sleep 100000; fi; exit 1'
+process_name=storm_%(process_num)02d
+numprocs=50
+autostart=false
+autorestart=unexpected
+startsecs=0
+"""
+
+
+def test_storm_of_200_crashes_stays_in_budget_and_counts_every_crash(alert_env: MakeEnv) -> None:
+    # 200 crashes in ~2 s are ~750 state events: more than buffer_size=100 holds while
+    # supervisord is busy spawning (it hands out one event per main-loop pass).
+    env = alert_env(programs=PROGRAMS + STORM, buffer_size=1000)
+    client = NodeClient(env.sv.node(timeout=30))
+    client.call("startProcessGroup", "storm", False)
+    wait_until(
+        lambda: (
+            sum(p.state == "RUNNING" for p in client.all_processes() if p.group == "storm") == 50
+        ),
+        40,
+    )
+    crashes_run = sum(int((env.root / f"c{i:02d}").read_text()) - 1 for i in range(50))
+    assert crashes_run == 200
+    wait_until(lambda: env.idle() and _shown(env) >= 200, 60)
+    wait_until(env.idle, 10)
+    assert _shown(env) == 200, env.listener_log()[-2000:]
+    times = sorted(c.at for c in env.slack.ok())
+    for i, start in enumerate(times):
+        in_window = sum(1 for t in times[i:] if t < start + 5.0)
+        assert in_window <= 5 * RATE + BURST + 1
+    assert len(env.slack.posts(top_level=True)) <= 10  # rolled up, not 50 messages
+
+
+def _shown(env: object) -> int:
+    """Crashes counted in the latest text of every message: incidents and roll-ups."""
+    shown = 0
+    for params in env.slack.messages().values():  # type: ignore[attr-defined]
+        text = params["text"]
+        rollup = re.search(r"processes crashed \((\d+) crashes\)", text)
+        counted = re.search(r"crashed (\d+)×", text)
+        shown += int(rollup.group(1)) if rollup else int(counted.group(1)) if counted else 0
+    return shown
