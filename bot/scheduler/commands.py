@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -88,9 +88,17 @@ class CommandService:
         return configured + [d for d in self._discover() if d.name not in names]
 
     def list_commands(self, access: Access) -> list[CommandSpec]:
+        """What the asker may see, shown safely: env values hidden, argv redacted."""
+        return [self._shown(c) for c in self._visible(access)]
+
+    def _visible(self, access: Access) -> list[CommandSpec]:
         return [
             c for c in self.all_commands() if access.allows_named("commands", "commands", c.name)
         ]
+
+    def _shown(self, spec: CommandSpec) -> CommandSpec:
+        argv = tuple(self.redactor.redact(word) for word in spec.command)
+        return replace(spec, command=argv, env={k: "[hidden]" for k in spec.env})
 
     def _discover(self) -> list[CommandSpec]:
         if not self.settings.command_sources:
@@ -132,7 +140,7 @@ class CommandService:
 
     def check(self, access: Access, name: str, args: tuple[str, ...] | list[str]) -> CommandSpec:
         """Everything that can refuse a run, before anything runs."""
-        spec = next((c for c in self.list_commands(access) if c.name == name), None)
+        spec = next((c for c in self._visible(access) if c.name == name), None)
         if spec is None:
             self._audit(access, name, args, "refused", "unknown command")
             raise UnknownCommand(self._unknown(access, name))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import errors
 from bot.audit import AuditLog
@@ -94,7 +94,7 @@ class JobService:
             skipped, _ = self.runs.skips(job.name)
             views.append(
                 JobView(
-                    job=job,
+                    job=self._shown(job),
                     description=cron.describe(job.schedule),
                     next_runs=tuple(cron.next_runs(job.schedule, job.timezone, now, 3)),
                     last_run=self.runs.last(job.name),
@@ -103,6 +103,11 @@ class JobService:
                 )
             )
         return views
+
+    def _shown(self, job: JobSettings) -> JobSettings:
+        """A job safe to show or serialize: env values hidden, argv redacted."""
+        argv = tuple(self.redactor.redact(word) for word in job.command)
+        return replace(job, command=argv, env={k: "[hidden]" for k in job.env})
 
     def history(self, access: Access, name: str, limit: int = 10) -> list[JobRun]:
         job = self._find(access, name, "history")

@@ -4,8 +4,8 @@ Slack rendering of the same replies lives in `render_slack.py`; importing this m
 it too, so every renderer is registered as soon as a reply type exists.
 
 For `/sup run` in Slack: post a regular message with `render_blocks(CommandRunReply.started(
-name, args, mention))`, then call `bot.scheduler.verbs.run_command(services, access, command,
-on_progress)`: `on_progress(reply)` receives a running `CommandRunReply` every few seconds
+name, args, mention))`, then call `bot.scheduler.verbs.run_command(services.commands, access,
+command, on_progress)`: `on_progress(reply)` receives a running `CommandRunReply` every few seconds
 (chat.update it) and the final reply is returned. When `reply.too_long`, upload
 `reply.output` as a file (`reply.filename`): the message shows only its last lines.
 """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -146,14 +145,15 @@ def test_cli_run_prints_the_exit_code_and_exits_0_only_on_success(
 def test_cli_jobs_json_and_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    extra = command("good", 'print("fine")')
-    extra += (
-        f'\n[[jobs]]\nname = "nightly"\nschedule = "0 3 * * *"\ncommand = ["{sys.executable}"]\n'
-    )
-    build(tmp_path, extra)
+    secret = 'env = { DB_PASSWORD = "s3cret-value" }\n'
+    extra = command("good", 'print("fine")') + secret
+    extra += f'\n[[jobs]]\nname = "nightly"\nschedule = "0 3 * * *"\ncommand = ["{PY}"]\n'
+    build(tmp_path, extra + secret)
     config = str(tmp_path / "supbot.toml")
     assert main(["--config", config, "jobs", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    data = json.loads(out)
     assert data["jobs"][0]["job"]["name"] == "nightly" and len(data["jobs"][0]["next_runs"]) == 3
-    assert main(["--config", config, "commands"]) == 0
-    assert "good" in capsys.readouterr().out
+    assert main(["--config", config, "commands", "--json"]) == 0
+    out += capsys.readouterr().out
+    assert '"good"' in out and "DB_PASSWORD" in out and "s3cret-value" not in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from bot.choices import choices
@@ -85,7 +86,9 @@ def test_job_run_history_and_output_through_the_dispatcher(tmp_path: Path) -> No
 
 
 def test_schedule_run_starts_only_due_jobs(tmp_path: Path) -> None:
-    svc = build(tmp_path, JOBS + job("always", "* * * * *", 'print("due")'))
+    later = (time.gmtime().tm_min + 30) % 60  # a schedule that cannot be due during the test
+    jobs = job("later", f"{later} * * * *", "pass") + job("always", "* * * * *", 'print("due")')
+    svc = build(tmp_path, jobs)
     reply = svc.dispatcher.run_text(operator(svc), "schedule run")
     assert [r.job for r in reply.runs] == ["always"]  # type: ignore[attr-defined]
     assert "always: #" in render_text(reply) and blocks_json(reply)
