@@ -101,8 +101,24 @@ class Launcher:
             log.info("%s: run #%d %s (exit %s)", job.name, run_id, status, outcome.exit_code)
             log_path.unlink(missing_ok=True)
             self.notify()
+        except Exception:
+            # This process stays alive, so the run's lock would hold for as long as it does:
+            # close the run whatever went wrong, with the traceback in the log.
+            log.exception("%s: run #%d could not be supervised", job.name, run_id)
+            self._close_anyway(run_id)
         finally:
             self.threads.pop(run_id, None)
+
+    def _close_anyway(self, run_id: int) -> None:
+        for _ in range(5):
+            try:
+                self.history.finish(
+                    run_id, "failed", None, "", "supbot could not record this run", True
+                )
+                return
+            except Exception:
+                log.exception("run #%d: retrying to close it", run_id)
+                time.sleep(1)
 
     def notify(self) -> None:
         """Queue alerts for finished runs that asked for one; never fails a run."""

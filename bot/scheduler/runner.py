@@ -33,6 +33,7 @@ class Runner:
         self.stop_grace = stop_grace
         self.stopping = threading.Event()
         self._launchers: list[Launcher] = []
+        self._last = {"beat": 0.0, "reap": 0.0, "prune": 0.0}  # when each chore last ran
 
     def install_signals(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -42,33 +43,41 @@ class Runner:
         service = self.jobs()
         service.locks.reap_all()
         log.info("scheduler started (pid %d, %d jobs)", os.getpid(), len(service.settings.jobs))
-        due: dict[str, float] = {}
-        beat = reaped = pruned = 0.0
+        due: dict[str, float] = {}  # job name → its next slot
         while not self.stopping.is_set():
             if self.jobs() is not service:
                 service, due = self.jobs(), {}
             if service.launcher not in self._launchers:
                 self._launchers.append(service.launcher)
-            now = time.time()
-            if now - beat >= 1.0:
-                service.store.heartbeat(RUNNER, f"{len(service.settings.jobs)} jobs")
-                beat = now
-            for job in service.settings.jobs:
-                if due.get(job.name, 0.0) <= now:
-                    service.launcher.evaluate(job, now)
-                    due[job.name] = service.launcher.next_slot(job, now)
-            for request in service.launcher.pending():
-                service.launcher.take(request)
-            if now - reaped >= REAP_EVERY:
-                if service.locks.reap_all():
-                    service.launcher.notify()
-                reaped = now
-            if now - pruned >= PRUNE_EVERY:
-                service.runs.prune(service.settings.storage.retention)
-                pruned = now
-            wake = min(due.values(), default=now + TICK)
+            try:
+                self._tick(service, due)
+            except Exception:  # one bad pass (a locked database, a bug) must not stop the schedule
+                log.exception("scheduler pass failed; continuing")
+                self.stopping.wait(1.0)
+                continue
+            wake = min(due.values(), default=time.time() + TICK)
             self.stopping.wait(min(max(wake - time.time(), 0.0), TICK))
         return self._shutdown(service)
+
+    def _tick(self, service: JobService, due: dict[str, float]) -> None:
+        """One pass: heartbeat, due jobs, run-now requests, reaping and pruning."""
+        now = time.time()
+        if now - self._last["beat"] >= 1.0:
+            service.store.heartbeat(RUNNER, f"{len(service.settings.jobs)} jobs")
+            self._last["beat"] = now
+        for job in service.settings.jobs:
+            if due.get(job.name, 0.0) <= now:
+                service.launcher.evaluate(job, now)
+                due[job.name] = service.launcher.next_slot(job, now)
+        for request in service.launcher.pending():
+            service.launcher.take(request)
+        if now - self._last["reap"] >= REAP_EVERY:
+            if service.locks.reap_all():
+                service.launcher.notify()
+            self._last["reap"] = now
+        if now - self._last["prune"] >= PRUNE_EVERY:
+            service.runs.prune(service.settings.storage.retention)
+            self._last["prune"] = now
 
     def _shutdown(self, service: JobService) -> int:
         service.store.heartbeat(RUNNER, "stopping")
