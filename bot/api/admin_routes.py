@@ -50,7 +50,7 @@ async def reload(request: Request, services: Services, access: Access) -> Respon
         return JSONResponse(body)
     failed = [r["node"] for r in body["results"] if not r["ok"]]
     detail = f"The reload failed on {', '.join(failed)}."
-    return JSONResponse({"error": "reload_failed", "detail": detail, **body}, 409)
+    return JSONResponse({**body, "error": "reload_failed", "detail": detail}, 409)
 
 
 async def audit(request: Request, services: Services, access: Access) -> Response:

@@ -177,7 +177,7 @@ SCHEMAS: dict[str, Schema] = {
         exit_code=_nullable(INT),
         duration=NUM,
         output=STR,
-        error=STR,
+        reason=STR,
         actor=STR,
         ok=BOOL,
     ),  # fmt: skip

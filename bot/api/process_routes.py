@@ -143,4 +143,4 @@ async def _act(name: str, action: str, services: Services, access: Access) -> Re
     detail = (
         f"{len(failed)} of {len(report.outcomes)} processes did not {action}: {', '.join(failed)}."
     )
-    return JSONResponse({"error": "action_failed", "detail": detail, **body}, 409)
+    return JSONResponse({**body, "error": "action_failed", "detail": detail}, 409)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import errors
 from bot.api import params
-from bot.auth import Access
-from bot.scheduler.commands import CommandResult, CommandSpec
-from bot.scheduler.jobs import JobView
+from bot.auth import Access, refusal
+from bot.scheduler.commands import CommandResult, CommandSpec, UnknownCommand
+from bot.scheduler.jobs import JobView, UnknownJob
 from bot.scheduler.store import JobRun
 from bot.services import Services
 
 MAX_WAIT = 3600
+T = TypeVar("T")
 
 
 def run_json(run: JobRun) -> dict[str, Any]:
@@ -68,10 +71,34 @@ def result_json(result: CommandResult) -> dict[str, Any]:
         "exit_code": result.exit_code,
         "duration": result.duration,
         "output": result.output,
-        "error": result.error,
+        "reason": result.error,  # "error" is the error code in a 409
         "actor": result.actor,
         "ok": result.ok,
     }
+
+
+def outside_globs(
+    services: Services, access: Access, kind: str, action: str, name: str, call: Callable[[], T]
+) -> T:
+    """Run `call`; a job or command that exists but lies outside the token's globs is a 403
+    (the services answer "unknown", as Slack must not reveal it), audited when it runs things."""
+    unknown = UnknownJob if kind == "jobs" else UnknownCommand
+    try:
+        return call()
+    except unknown:
+        if kind == "jobs":
+            exists = any(j.name == name for j in services.settings.jobs)
+        else:
+            exists = any(c.name == name for c in services.commands.all_commands())
+        if not exists:
+            raise
+        message = refusal(access.actor, action, name)
+        if kind == "jobs" and action == "job_run":  # the command service audits its own
+            actor = access.actor
+            services.audit.record(
+                actor.id, actor.surface, action, name, "refused", "", 0.0, message
+            )
+        raise errors.Forbidden(message) from None
 
 
 async def list_jobs(request: Request, services: Services, access: Access) -> Response:
@@ -82,14 +109,25 @@ async def list_jobs(request: Request, services: Services, access: Access) -> Res
 async def job_runs(request: Request, services: Services, access: Access) -> Response:
     name = request.path_params["name"]
     limit = params.integer(request, "limit", 20, 1, 1000)
-    runs = await run_in_threadpool(services.jobs.history, access, name, limit)
+
+    def history() -> list[JobRun]:
+        return services.jobs.history(access, name, limit)
+
+    runs = await run_in_threadpool(
+        outside_globs, services, access, "jobs", "history", name, history
+    )
     return JSONResponse({"job": name, "runs": [run_json(r) for r in runs]})
 
 
 async def run_job(request: Request, services: Services, access: Access) -> Response:
     """Start the job; with `wait=N` wait up to N seconds for it to finish."""
     wait = params.integer(request, "wait", 0, 0, MAX_WAIT)
-    run = await run_in_threadpool(services.jobs.run_now, access, request.path_params["name"])
+    name = request.path_params["name"]
+
+    def run_now() -> JobRun:
+        return services.jobs.run_now(access, name)
+
+    run = await run_in_threadpool(outside_globs, services, access, "jobs", "job_run", name, run_now)
     if wait:
         run = await run_in_threadpool(services.jobs.wait, run.id, float(wait))
     body = {"run": run_json(run), "finished": run.finished, "ok": run.status == "ok"}
@@ -100,11 +138,22 @@ async def run_job(request: Request, services: Services, access: Access) -> Respo
     detail = f"Job `{run.job}` run #{run.id} ended {run.status}" + (
         f" with exit code {run.exit_code}." if run.exit_code is not None else "."
     )
-    return JSONResponse({"error": "job_failed", "detail": detail, **body}, 409)
+    return JSONResponse({**body, "error": "job_failed", "detail": detail}, 409)
 
 
 async def run_schedule(request: Request, services: Services, access: Access) -> Response:
-    runs = await run_in_threadpool(services.jobs.schedule_run, access)
+
+    def schedule_run() -> list[JobRun]:
+        try:
+            return services.jobs.schedule_run(access)
+        except errors.Forbidden as exc:  # refused before the service audits anything
+            actor = access.actor
+            services.audit.record(
+                actor.id, actor.surface, "schedule_run", "*", "refused", "", 0.0, str(exc)
+            )
+            raise
+
+    runs = await run_in_threadpool(schedule_run)
     return JSONResponse({"runs": [run_json(r) for r in runs]})
 
 
@@ -122,10 +171,14 @@ async def run_command(request: Request, services: Services, access: Access) -> R
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         raise params.bad('`args` must be a list of strings, like ["--force"].')
     name = request.path_params["name"]
-    result = await run_in_threadpool(services.commands.run, access, name, args)
+
+    def run() -> CommandResult:
+        return services.commands.run(access, name, args)
+
+    result = await run_in_threadpool(outside_globs, services, access, "commands", "run", name, run)
     data = result_json(result)
     if result.ok:
         return JSONResponse(data)
     why = result.error or f"exit code {result.exit_code}"
     detail = f"Command `{result.name}` failed ({why})."
-    return JSONResponse({"error": "command_failed", "detail": detail, **data}, 409)
+    return JSONResponse({**data, "error": "command_failed", "detail": detail}, 409)

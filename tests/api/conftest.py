@@ -80,6 +80,42 @@ role = "operator"
 programs = ["worker:*"]
 """
 
+# Jobs and commands, quick Python one-liners (argv, never a shell).
+SCHEDULED_TOML = f"""
+[[jobs]]
+name = "nightly-backup"
+schedule = "0 3 * * *"
+command = ["{PY}", "-c", "print('backup done')"]
+
+[[jobs]]
+name = "nightly-broken"
+schedule = "0 4 * * *"
+command = ["{PY}", "-c", "import sys; print('disk full'); sys.exit(4)"]
+
+[[jobs]]
+name = "report"
+schedule = "0 5 * * 1"
+command = ["{PY}", "-c", "print('report')"]
+
+[[commands]]
+name = "cache-clear"
+command = ["{PY}", "-c", "print('cache cleared')"]
+description = "Clear the cache"
+
+[[commands]]
+name = "cache-warm"
+command = ["{PY}", "-c", "import sys; print('warming', *sys.argv[1:]); print('api_key=sk_live_abcdefghijklmnop1234')"]
+args = "[a-z]+"
+
+[[commands]]
+name = "cache-fail"
+command = ["{PY}", "-c", "import sys; print('cannot reach redis'); sys.exit(2)"]
+
+[[commands]]
+name = "migrate"
+command = ["{PY}", "-c", "print('migrated')"]
+"""
+
 TOKEN_ENV = {f"TOK_{name.upper()}": token for name, token in TOKENS.items()}
 
 
@@ -136,7 +172,9 @@ def stop(served: Served) -> None:
     served.thread.join(10)
 
 
-def api_services(sv: EmbeddedSupervisor, tmp: Path, extra: str = TOKENS_TOML) -> Services:
+def api_services(
+    sv: EmbeddedSupervisor, tmp: Path, extra: str = TOKENS_TOML + SCHEDULED_TOML
+) -> Services:
     return Services.build(make_settings(tmp, basic_toml(sv, extra), TOKEN_ENV))
 
 

@@ -51,6 +51,25 @@ MATRIX = [
     ("viewer", "GET", "/audit", 403),
     ("deploy", "GET", "/audit", 403),
     ("admin", "GET", "/audit", 200),
+    # jobs: listing and history need viewer; run needs operator; globs over job names
+    ("viewer", "GET", "/jobs", 200),
+    ("webview", "GET", "/jobs", 200),  # an empty list: its jobs globs are empty
+    ("deploy", "GET", "/jobs/nightly-backup/runs", 200),
+    ("deploy", "GET", "/jobs/report/runs", 403),  # outside its jobs globs
+    ("viewer", "POST", "/jobs/nightly-backup/run", 403),  # role too low
+    ("webview", "POST", "/jobs/nightly-backup/run", 403),  # outside its (empty) globs
+    ("deploy", "POST", "/jobs/report/run", 403),  # outside its jobs globs
+    ("deploy", "POST", "/jobs/nosuch/run", 404),
+    ("viewer", "POST", "/schedule/run", 403),
+    ("deploy", "POST", "/schedule/run", 200),  # nothing is due at test time
+    # commands: listing needs viewer; run needs operator; globs over command names
+    ("viewer", "GET", "/commands", 200),
+    ("deploy", "POST", "/commands/cache-clear/run", 200),
+    ("viewer", "POST", "/commands/cache-clear/run", 403),  # role too low
+    ("workerop", "POST", "/commands/cache-clear/run", 403),  # outside its (empty) globs
+    ("deploy", "POST", "/commands/migrate/run", 403),  # outside its commands globs
+    ("admin", "POST", "/commands/migrate/run", 200),
+    ("deploy", "POST", "/commands/nosuch/run", 404),
     # no token or a wrong one
     (None, "GET", "/processes", 401),
     ("not-a-token", "GET", "/processes", 401),
