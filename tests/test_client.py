@@ -284,6 +284,16 @@ def test_wrong_path_on_http_node_says_no_endpoint(sv: EmbeddedSupervisor) -> Non
         NodeClient(node).all_processes()
 
 
+def test_https_node_gives_up_within_its_timeout_too(sv: EmbeddedSupervisor) -> None:
+    # supervisord's plain HTTP port waits for a request line the TLS handshake never sends
+    node = NodeSettings("tls", f"https://127.0.0.1:{sv.http_port}", "ops", "secret", 1)
+    started = time.monotonic()
+    with pytest.raises(errors.NodeUnreachable) as exc:
+        NodeClient(node).all_processes()
+    assert time.monotonic() - started < 1 + 1.0
+    assert str(exc.value) == "node `tls` unreachable (no answer within 1s)"
+
+
 def test_missing_socket_says_so(tmp_path: Path) -> None:
     node = NodeSettings("gone", f"unix://{tmp_path}/none.sock", timeout=2)
     with pytest.raises(errors.NodeUnreachable) as exc:
