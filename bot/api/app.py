@@ -26,7 +26,6 @@ ServicesSource = Callable[[], Services]
 Handler = Callable[[Request, Services, Access], Awaitable[Response]]
 
 OFF = "The API is off: add an [[api_tokens]] entry to the configuration to turn it on."
-MAX_BODY = 64 * 1024
 
 
 def services_source(source: Runtime | Services | ServicesSource) -> ServicesSource:
@@ -110,9 +109,7 @@ def _inner_app(source: ServicesSource) -> Starlette:
             return problem(405, "method_not_allowed", detail, headers=exc.headers)
         return problem(404, "not_found", "No such endpoint; see /api/v1/openapi.json.")
 
-    return Starlette(
-        routes=routes, exception_handlers={HTTPException: http_error}, max_body_size=MAX_BODY
-    )
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
 
 
 class _ApiMount(Mount):

@@ -197,6 +197,7 @@ ERRORS = {
     "404": "No such process, job, command or endpoint (or the API is off).",
     "409": "The action ran but failed (the body holds the full result), or the state changed.",
     "503": "A supervisord node did not answer.",
+    "413": "The request body is over 64 KB.",
     "500": "A bug: the detail holds an error id to find in supbot's log.",
 }
 
@@ -293,7 +294,7 @@ def _paths() -> dict[str, Any]:
         "/api/v1/schedule/run": {"post": _op("Run the jobs that are due (cron hook)", "ScheduleRun", ACT)},
         "/api/v1/commands": {"get": _op("Commands the token may run", "Commands", READ)},
         "/api/v1/commands/{name}/run": {"post": _op(
-            "Run a command and wait for it", "CommandResult", ACT, COMMAND, body=_ref("CommandArgs"),
+            "Run a command and wait for it", "CommandResult", ACT + " 413", COMMAND, body=_ref("CommandArgs"),
         )},
         "/api/v1/audit": {"get": _op(
             "The audit log (admin tokens)", "Audit", READ,

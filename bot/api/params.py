@@ -10,6 +10,8 @@ from starlette.requests import Request
 
 from bot.api.problems import ApiError
 
+MAX_BODY = 64 * 1024
+
 
 def bad(detail: str) -> ApiError:
     return ApiError(400, "bad_request", detail)
@@ -57,9 +59,24 @@ def choice(request: Request, name: str, options: tuple[str, ...], default: str) 
     return value
 
 
+async def _read(request: Request) -> bytes:
+    """The body, refused with 413 past MAX_BODY (without reading all of it into memory)."""
+    too_large = ApiError(413, "too_large", f"The request body is over {MAX_BODY // 1024} KB.")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_object(request: Request) -> dict[str, Any]:
     """The JSON object in the body; an empty body is an empty object."""
-    body = await request.body()
+    body = await _read(request)
     if not body.strip():
         return {}
     try:
