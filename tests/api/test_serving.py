@@ -58,3 +58,15 @@ def test_listen_addresses() -> None:
     for bad in ("8080", "host:", "host:http", "host:70000"):
         with pytest.raises(UsageError):
             parse_listen(bad)
+
+
+def test_supbot_api_refuses_to_start_without_tokens(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    config = api.services.settings.source.parent / "no-tokens.toml"
+    text = api.services.settings.source.read_text()
+    config.write_text(text.split("[[api_tokens]]")[0])
+    assert main(["--config", str(config), "api"]) == 2
+    assert "The API is off" in capsys.readouterr().err
