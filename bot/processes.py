@@ -184,7 +184,12 @@ class ProcessService:
             if action in ("stop", "restart") and process.running:
                 client.stop(process.full_name)
             if action in ("start", "restart"):
-                client.start(process.full_name, wait=True)
+                try:
+                    client.start(process.full_name, wait=True)
+                except errors.AlreadyRunning:
+                    # `start worker:*` with one worker already up is not a failure.
+                    if action == "restart":
+                        raise
             if action == "signal":
                 client.signal(process.full_name, signal)
             if action == "clear":
@@ -196,9 +201,13 @@ class ProcessService:
             return self._failure(client, process, action, str(exc), started)
         seconds = time.monotonic() - started
         ok = after.state == "RUNNING" if action in ("start", "restart") else True
+        if action == "start" and process.running and after.pid == process.pid:
+            ok = after.running
         if action == "stop":
             ok = not after.running
         message = _describe(action, after, signal)
+        if action == "start" and process.running and after.pid == process.pid:
+            message = f"already {message}"
         if not ok:
             return self._failure(client, after, action, message, started)
         return ActionOutcome(

@@ -288,3 +288,15 @@ def test_status_does_not_fail_because_of_the_down_node(tmp_path: Path) -> None:
         assert view.processes == () and view.nodes[0].error
     finally:
         svc.close()
+
+
+def test_start_of_a_group_with_one_process_already_up_is_not_a_failure(services) -> None:
+    from bot.auth import Authorizer
+
+    access = Authorizer.local_admin("tester")
+    services.processes.act(access, "stop", "worker:worker_01")
+    report = services.processes.act(access, "start", "worker")
+    by_name = {o.process: o for o in report.outcomes}
+    assert report.ok
+    assert by_name["worker:worker_00"].message.startswith("already RUNNING")
+    assert by_name["worker:worker_01"].state == "RUNNING"
