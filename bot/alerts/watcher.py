@@ -19,7 +19,8 @@ STALE = 600.0  # at start-up, older crashes are not news
 
 
 def poll_interval(call_seconds: float, base: float = BASE_INTERVAL) -> float:
-    """A poll costs supervisord about what it costs us in wall time (it is single-threaded)."""
+    """`call_seconds`: supervisord's CPU for one poll when it runs on this host, else the
+    call's wall time (an upper bound: supervisord is single-threaded)."""
     return max(base, call_seconds / CPU_SHARE)
 
 
