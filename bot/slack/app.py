@@ -47,6 +47,7 @@ class SlackBot:
 
     def close(self) -> None:
         self.audit_poster.stop()
+        self.follow.close()
 
 
 def build_bot(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import errors, grammar
 from bot.auth import Access
@@ -114,8 +114,8 @@ def post(client: WebClient, channel: str, payload: Payload) -> str | None:
     """chat.postMessage; the message ts, or None when Slack refused (e.g. bot not invited)."""
     try:
         response = client.chat_postMessage(channel=channel, **payload)
-    except SlackApiError as exc:
-        log.warning("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
+    except (SlackClientError, OSError) as exc:
+        log.warning("chat.postMessage to %s failed: %s", channel, _why(exc))
         return None
     return str(response.get("ts") or "") or None
 
@@ -123,10 +123,17 @@ def post(client: WebClient, channel: str, payload: Payload) -> str | None:
 def update(client: WebClient, channel: str, ts: str, payload: Payload) -> bool:
     try:
         client.chat_update(channel=channel, ts=ts, **payload)
-    except SlackApiError as exc:
-        log.warning("chat.update in %s failed: %s", channel, exc.response.get("error"))
+    except (SlackClientError, OSError) as exc:
+        log.warning("chat.update in %s failed: %s", channel, _why(exc))
         return False
     return True
+
+
+def _why(exc: Exception) -> str:
+    """Slack's error code (not_in_channel, …) or the transport error; never a token."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
 
 
 class SlashOutlet:

@@ -105,6 +105,14 @@ class FollowManager:
         follow.stop.set()
         return ""
 
+    def close(self) -> None:
+        """Shutting down: each follower marks its message stopped."""
+        with self._lock:
+            follows = list(self._follows.values())
+        for follow in follows:
+            follow.ended = "stopped: supbot is restarting"
+            follow.stop.set()
+
     def _run(self, services: Services, follow: Follow) -> None:
         try:
             while not follow.stop.wait(max(0.0, min(self.interval, follow.until - time.time()))):

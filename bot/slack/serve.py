@@ -8,12 +8,17 @@ listener never blocks the event loop.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,13 +34,30 @@ log = logging.getLogger("supbot.slack")
 EVENTS_PATH = "/slack/events"
 
 
-def http_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+def http_app(
+    app: App, extra_routes: Sequence[BaseRoute] = (), signing_secret: str = ""
+) -> Starlette:
     """The ASGI app for `serve --http` (and for tests, under uvicorn on an ephemeral port);
-    `extra_routes` adds the JSON API (/api/v1) next to /slack/events."""
+    `extra_routes` adds the JSON API (/api/v1) next to /slack/events.
+
+    Slash commands and button clicks are always acked with an empty 200 by supbot's
+    listeners, so once their signature is verified here (`signing_secret`) the 200 goes out
+    at once and Bolt handles the request on a worker thread: an ack never waits behind other
+    users' work for Bolt's middleware, thread hand-off and ack polling.
+    """
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+    workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt-dispatch")
 
     async def events(request: Request) -> Response:
         body = await request.body()
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        bolt_request = to_bolt_request(request, body)
+        if verifier is not None and _acked_empty(bolt_request.body):
+            if not verifier.is_valid_request(body, dict(request.headers)):
+                return Response(status_code=401)
+            future = asyncio.get_running_loop().run_in_executor(workers, app.dispatch, bolt_request)
+            future.add_done_callback(_log_failure)
+            return Response(status_code=200)
+        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_request: Request) -> Response:
@@ -48,6 +70,15 @@ def http_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
             *extra_routes,
         ]
     )
+
+
+def _acked_empty(body: dict[str, Any]) -> bool:
+    return is_slash_command(body) or is_block_actions(body)
+
+
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("dispatching a Slack request failed", exc_info=future.exception())
 
 
 def configure(sub: argparse._SubParsersAction) -> None:
@@ -105,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
             log.info("serving Slack over HTTP on %s:%d%s", args.host, args.port, EVENTS_PATH)
             from bot.api.app import api_routes
 
-            app = http_app(bot.app, api_routes(runtime))
+            secret = runtime.settings.secrets.signing_secret
+            app = http_app(bot.app, api_routes(runtime), signing_secret=secret)
             uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -27,7 +27,16 @@ class Call:
 
     def text(self) -> str:
         """Everything a user would read in this message: text and block texts."""
-        return json.dumps(self.body, ensure_ascii=False)
+        if "_text" not in self.__dict__:  # waiters scan every call on every new one
+            self.__dict__["_text"] = json.dumps(self.body, ensure_ascii=False)
+        return str(self.__dict__["_text"])
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops bursts (20 users answered at once) and the
+    # client's SYN retry then adds a whole second: not what Slack would do.
+    request_queue_size = 256
+    daemon_threads = True
 
 
 class FakeSlack:
@@ -40,8 +49,7 @@ class FakeSlack:
         self._rate_limited: dict[str, int] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/api/"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

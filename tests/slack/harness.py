@@ -120,7 +120,10 @@ class Harness:
         )
         self.port = free_port()
         config = uvicorn.Config(
-            http_app(self.bot.app), host="127.0.0.1", port=self.port, log_level="warning"
+            http_app(self.bot.app, signing_secret=services.settings.secrets.signing_secret),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
