@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from slack_sdk import WebClient
@@ -11,8 +10,9 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from bot import errors
 from bot.auth import Access
 from bot.grammar import Command
-from bot.render.blocks import render_blocks, section
-from bot.replies import Reply, StatusReply
+from bot.render.blocks import section
+from bot.render.home import render_home
+from bot.replies import Reply
 from bot.services import Services
 from bot.slack import compose
 from bot.slack.compose import Payload
@@ -29,10 +29,6 @@ def dashboard(services: Services, access: Access) -> list[Block]:
         ]
     except errors.SupbotError as exc:
         return [section(f":warning: {exc}", "home_error")]
-    try:  # the Home renderer of the render layer; a plain status when it is missing
-        render_home = importlib.import_module("bot.render.home").render_home
-    except (ImportError, AttributeError):
-        return [b for _, view in sections for b in render_blocks(StatusReply(view))][:90]
     return list(render_home(sections))
 
 
