@@ -121,3 +121,15 @@ def test_a_long_tail_is_uploaded_as_a_file(tmp_path: Path, fake_slack: FakeSlack
         slack.close()
         services.close()
         sv.stop()
+
+
+def test_direct_messages_when_allowed_use_explicit_grants_only(make_slack, supervisor):
+    slack: Harness = make_slack("[slack]\nallow_dm = true")
+    node = NodeClient(supervisor.node())
+    before = node.process("worker:worker_00").pid
+    slack.slash("restart worker:worker_00", user="U0OPER", channel="D0DIRECT")
+    slack.fake.wait_call("chat.update", "Restarted")
+    assert node.process("worker:worker_00").pid != before
+    # "*" makes U0VIEWER a viewer in C0OPS, but grants nothing in a DM.
+    answer = slack.slash("info worker:worker_00", user="U0VIEWER", channel="D0DIRECT")
+    assert "No process matches" in answer.wait_response(slack.fake).text()
