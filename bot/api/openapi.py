@@ -196,8 +196,8 @@ ERRORS = {
     "403": "The token's role is too low, or the target is outside its globs; nothing was done.",
     "404": "No such process, job, command or endpoint (or the API is off).",
     "409": "The action ran but failed (the body holds the full result), or the state changed.",
-    "503": "A supervisord node did not answer.",
     "413": "The request body is over 64 KB.",
+    "503": "A supervisord node did not answer.",
     "500": "A bug: the detail holds an error id to find in supbot's log.",
 }
 
@@ -234,7 +234,6 @@ def _op(
     codes: str,
     *parameters: Schema,
     body: Schema | None = None,
-    public: bool = False,
 ) -> Schema:
     responses: dict[str, Any] = {
         "200": {"description": "OK", "content": {JSON: {"schema": _ref(ok)}}}
@@ -247,8 +246,6 @@ def _op(
     op: Schema = {"summary": summary, "parameters": list(parameters), "responses": responses}
     if body is not None:
         op["requestBody"] = {"required": False, "content": {JSON: {"schema": body}}}
-    if public:
-        op["security"] = []
     return op
 
 
