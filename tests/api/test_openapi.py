@@ -20,7 +20,7 @@ from bot.api.openapi import document
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from tests.api.conftest import API_PROGRAMS, TOKEN_ENV, Api, serve, stop
-from tests.conftest import basic_toml, make_settings, short_tmp, wait_until
+from tests.conftest import basic_toml, make_settings, short_tmp
 
 FUZZ_TOKEN = "tok-fuzz-0123456789"
 FUZZ_TOML = """
@@ -39,7 +39,6 @@ def fuzz_api() -> Iterator[Api]:
     env = {**TOKEN_ENV, "TOK_FUZZ": FUZZ_TOKEN}
     services = Services.build(make_settings(tmp, basic_toml(sv, FUZZ_TOML), env))
     served = serve(services)
-    wait_until(lambda: services.processes.visible_processes, 5)
     yield Api(served.base, services)
     stop(served)
     services.close()
