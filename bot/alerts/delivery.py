@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.alerts import render
+from bot.alerts import render, snooze
 from bot.alerts.outbox import Outbox, OutboxRow
 from bot.config import Settings
 from bot.state import Store
@@ -136,7 +136,9 @@ class Deliverer:
                     (json.dumps(lines), exitstatus, inc["id"]),
                 )
             inc = self._row("alert_incidents", inc["id"])
-        return render.incident_message(inc, self.settings.alerts.mention, first)
+        with self.store.connect() as db:
+            snoozed = snooze.current(db, inc["node"], inc["process"])
+        return render.incident_message(inc, self.settings.alerts.mention, first, snoozed)
 
     def _rollup_message(self, rollup: sqlite3.Row, first: bool) -> render.Message:
         with self.store.connect() as db:

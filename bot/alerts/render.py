@@ -102,11 +102,21 @@ def buttons(node: str, process: str) -> list[Choice]:
     ]
 
 
-def incident_message(inc: sqlite3.Row, mention: str | None = None, first: bool = False) -> Message:
+def incident_message(
+    inc: sqlite3.Row,
+    mention: str | None = None,
+    first: bool = False,
+    snoozed: sqlite3.Row | None = None,
+) -> Message:
     headline = _headline(inc)
     top = (mention_text(mention) if first else "") + headline
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=top))]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_facts(inc))]))
+    if snoozed is not None and inc["status"] == "open":
+        by = snoozed["by"]
+        who = f"<@{by}>" if by.startswith(("U", "W")) else escape(by)
+        note = f"🔕 snoozed until {when(snoozed['until'])} by {who}; crashes are still counted"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     lines = json.loads(inc["log"]) if inc["log"] else []
     if inc["kind"] == "process" and lines:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=preformatted("\n".join(lines)))))

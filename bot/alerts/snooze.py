@@ -53,6 +53,27 @@ def count_suppressed(db: sqlite3.Connection, node: str, process: str, n: int) ->
     )
 
 
+def current(db: sqlite3.Connection, node: str, process: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(
+        "SELECT * FROM alert_snoozes WHERE node=? AND process=? AND until>?",
+        (node, process, time.time()),
+    ).fetchone()
+    return row
+
+
+def _show_on_alert(db: sqlite3.Connection, node: str, process: str) -> None:
+    """Edit the open incident's message so the channel sees the snooze (or its end)."""
+    from bot.alerts import outbox
+
+    row = db.execute(
+        "SELECT id, channel FROM alert_incidents WHERE node=? AND process=? AND status='open' "
+        "AND ts IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (node, process),
+    ).fetchone()
+    if row is not None:
+        outbox.enqueue(db, row["channel"], "incident", row["id"])
+
+
 def _label(node: str, process: str) -> str:
     group, _, name = process.partition(":")
     return f"{name if group == name else process}@{node}"
@@ -88,6 +109,7 @@ class SnoozeService:
                     "THEN alert_snoozes.suppressed ELSE 0 END",
                     (p.node, p.full_name, now + seconds, access.actor.id, now, now),
                 )
+                _show_on_alert(db, p.node, p.full_name)
         labels = [f"{p.display_name}@{p.node}" for p in found]
         for label in labels:
             a = access.actor
@@ -108,6 +130,7 @@ class SnoozeService:
                 db.execute(
                     "DELETE FROM alert_snoozes WHERE node=? AND process=?", (p.node, p.full_name)
                 )
+                _show_on_alert(db, p.node, p.full_name)
         for label, _ in out:
             a = access.actor
             self.audit.record(a.id, a.surface, "unsnooze", label, "ok", a.channel)

@@ -77,6 +77,12 @@ def test_snooze_silences_alerts_counts_crashes_and_unsnooze_restores(alert_env: 
     assert isinstance(back, MessageReply) and "1 crash while snoozed" in back.text
     client.start("crashy:crashy", wait=False)
     wait_until(lambda: env.slack.posts("C0ALERT"), 15)
+    # a snooze from the alert's button shows on the alert itself
+    services.dispatcher.run_text(operator, "snooze crashy@local 24h")
+    wait_until(lambda: env.slack.ok("chat.update"), 10)
+    edit = env.slack.ok("chat.update")[-1].params
+    assert edit["ts"] == env.slack.posts("C0ALERT")[0].ts
+    assert "snoozed until" in all_text(edit) and "<@U0OPER>" in all_text(edit)
     services.close()
 
 
