@@ -31,9 +31,11 @@ def process_choices(process: ProcessInfo, multi_node: bool, logs: bool = True) -
     if not process.running:
         out = [Choice(f"Start {name}", quote("start", name), "primary")]
         return out + ([Choice(f"Logs {name}", quote("tail", name))] if logs else [])
+    # The button asks first (Slack confirm dialog, console y/N), so the command carries --yes:
+    # a critical process must not be confirmed twice.
     out = [
-        Choice(f"Restart {name}", quote("restart", name), "", f"Restart {name}?"),
-        Choice(f"Stop {name}", quote("stop", name), "danger", f"Stop {name}?"),
+        Choice(f"Restart {name}", quote("restart", name, "--yes"), "", f"Restart {name}?"),
+        Choice(f"Stop {name}", quote("stop", name, "--yes"), "danger", f"Stop {name}?"),
     ]
     return out + ([Choice(f"Logs {name}", quote("tail", name))] if logs else [])
 

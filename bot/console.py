@@ -61,7 +61,11 @@ class Console:
                 more = f"pick 1–{len(self.pending)} or " if self.pending else ""
                 self.say(f"No choice {text} on the last answer; {more}type a command (`help`).")
                 return
-            text = self.pending[index].command
+            choice = self.pending[index]
+            if choice.confirm and not self.confirmed(choice.confirm):
+                self.say("Cancelled; nothing was changed.")
+                return
+            text = choice.command
             self.say(f"> {text}")
         try:
             reply = self.runtime.services.dispatcher.run_text(self.access(), text)
@@ -70,6 +74,15 @@ class Console:
         self.show(reply)
         if isinstance(reply, TailReply) and reply.follow:
             self.follow(reply)
+
+    def confirmed(self, question: str) -> bool:
+        """The console's confirm dialog: the next line must be y or yes."""
+        self.stdout.write(f"{question} [y/N] ")
+        self.stdout.flush()
+        answer = self.stdin.readline().strip().lower()
+        if not self.interactive:
+            self.say(answer)
+        return answer in ("y", "yes")
 
     def show(self, reply: Reply) -> None:
         self.say(render_text(reply))

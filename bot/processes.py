@@ -195,8 +195,18 @@ class ProcessService:
             if action == "clear":
                 client.clear_log(process.full_name)
             after = client.process(process.full_name)
-        except errors.NodeUnreachable:
-            raise
+        except errors.NodeUnreachable as exc:
+            # Report it per process (and audit it) instead of losing the other outcomes.
+            return ActionOutcome(
+                name,
+                process.node,
+                action,
+                False,
+                str(exc),
+                process.state,
+                process.pid,
+                time.monotonic() - started,
+            )
         except errors.SupbotError as exc:
             return self._failure(client, process, action, str(exc), started)
         seconds = time.monotonic() - started

@@ -116,3 +116,24 @@ def test_quit_ends_the_conversation_and_later_lines_are_not_run(runtime: Runtime
     out = converse(runtime, "quit\nstatus\n")
     assert out.strip() == BANNER
     assert converse(runtime, "") == BANNER + "\n"  # end of input also ends it
+
+
+def test_a_restart_choice_asks_once_and_runs_on_yes(
+    runtime: Runtime, sv: EmbeddedSupervisor
+) -> None:
+    before = NodeClient(sv.node()).process("web:web").pid
+    out = converse(runtime, "info web\n1\ny\nquit\n")
+    assert "[1] Restart web@local" in out
+    assert "Restart web@local? [y/N] y" in out
+    assert "critical process?" not in out
+    assert "web@local: ok — RUNNING" in out
+    assert NodeClient(sv.node()).process("web:web").pid != before
+
+
+def test_a_restart_choice_answered_no_changes_nothing(
+    runtime: Runtime, sv: EmbeddedSupervisor
+) -> None:
+    before = NodeClient(sv.node()).process("web:web").pid
+    out = converse(runtime, "info web\n1\nn\nquit\n")
+    assert "Cancelled; nothing was changed." in out
+    assert NodeClient(sv.node()).process("web:web").pid == before

@@ -64,8 +64,8 @@ def test_start_button_only_for_stopped_and_restart_stop_logs_for_running() -> No
     v = view([process("web"), process("idle", state="STOPPED")])
     dicts = check_message(render_blocks(StatusReply(v)))
     assert row_buttons(dicts, "web") == [
-        ("Restart", "restart web@local"),
-        ("Stop", "stop web@local"),
+        ("Restart", "restart web@local --yes"),
+        ("Stop", "stop web@local --yes"),
         ("Logs", "tail web@local"),
     ]
     assert row_buttons(dicts, "idle") == [

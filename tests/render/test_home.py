@@ -29,7 +29,7 @@ def test_each_binding_shows_its_channel_totals_and_rows_with_actions() -> None:
     assert "<#C0OPS>\n*2* total · :large_green_circle: 1 running" in text
     assert "<#C0WEB>\n*1* total" in text
     values = [b["value"] for b in buttons(dicts)]
-    assert values.count("restart web@local") == 2 and "start idle@local" in values
+    assert values.count("restart web@local --yes") == 2 and "start idle@local" in values
 
 
 def test_clicks_can_tell_which_binding_a_row_belongs_to() -> None:

@@ -51,6 +51,9 @@ MATRIX = [
     ("button", "C0OPS", "U0WEBOP", f"restart {W0}", "refused"),
     ("button", "C0OPS", "U0OPER", f"restart {W0}", "done"),
     ("button", "C0OPS", "U0ADMIN", f"restart {W0}", "done"),
+    # the Restart button of a critical process carries --yes: Slack's confirm dialog asked once
+    ("button", "C0OPS", "U0OPER", "restart web --yes", "done"),
+    ("button", "C0OPS", "U0VIEWER", "restart web --yes", "refused"),
     ("button", "C0OPS", "U0OPER", "reload", "refused"),
     ("button", "C0OPS", "U0ADMIN", "reload", "preview"),
     ("button", "C0WEB", "U0OPER", "restart web", "refused"),
