@@ -14,28 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from bot.durations import DurationError, parse_duration
+from bot.config_reader import (
+    ConfigError,
+    Reader,
+    argv,
+    check_timezone,
+    check_unique,
+    env_string,
+    string_map,
+)
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 ROLES = ("viewer", "operator", "admin")
-
-
-class ConfigError(Exception):
-    """The configuration is unusable; `problems` lists every problem with its key path."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(problems))
-
-    def report(self) -> str:
-        lines = [f"configuration error in {self.source}:"]
-        lines += [f"  - {p}" for p in self.problems]
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -157,118 +150,11 @@ class Settings:
         return next((c for c in self.channels if c.id == channel_id), None)
 
 
-# --- reading -----------------------------------------------------------------------------
-
-
-class _Reader:
-    """Collects problems while reading one table; every getter returns a usable default."""
-
-    def __init__(self, table: Mapping[str, Any], path: str, problems: list[str], known: set[str]):
-        self.table, self.path, self.problems = table, path, problems
-        for key in table:
-            if key not in known:
-                hint = _closest(key, known)
-                self.problem(key, "unknown key" + (f" (did you mean '{hint}'?)" if hint else ""))
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def problem(self, name: str, message: str) -> None:
-        self.problems.append(f"{self.key(name)}: {message}")
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any, required: bool = False):
-        if name not in self.table:
-            if required:
-                self.problem(name, "is required")
-            return default
-        value = self.table[name]
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            self.problem(name, f"expected {_kind_name(kind)}, got {type(value).__name__}")
-            return default
-        return value
-
-    def text(self, name: str, default: str | None = None, required: bool = False) -> Any:
-        value = self.get(name, str, default, required)
-        if required and isinstance(value, str) and not value.strip():
-            self.problem(name, "must not be empty")
-        return value
-
-    def strings(self, name: str, default: tuple[str, ...] = (), required: bool = False):
-        value = self.get(name, list, None, required)
-        if value is None:
-            return default
-        if not all(isinstance(v, str) for v in value):
-            self.problem(name, "expected a list of strings")
-            return default
-        return tuple(value)
-
-    def duration(self, name: str, default: float | None) -> Any:
-        if name not in self.table:
-            return default
-        try:
-            return parse_duration(self.table[name])
-        except DurationError as exc:
-            self.problem(name, str(exc))
-            return default
-
-    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
-        value = self.text(name, default)
-        if value not in options:
-            self.problem(name, f"must be one of {', '.join(options)}, got {value!r}")
-            return default
-        return str(value)
-
-    def table_list(self, name: str) -> list[tuple[str, Mapping[str, Any]]]:
-        value = self.table.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.problem(name, f"expected [[{name}]] tables")
-            return []
-        return [(f"{self.key(name)}[{i}]", v) for i, v in enumerate(value)]
-
-    def sub(self, name: str) -> Mapping[str, Any]:
-        value = self.table.get(name, {})
-        if not isinstance(value, dict):
-            self.problem(name, f"expected a [{name}] table")
-            return {}
-        return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", list: "a list", bool: "true or false", int: "a number"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-def _closest(word: str, options: set[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
-    return found[0] if found else None
-
-
-def _env_string(env: Mapping[str, str], r: _Reader, key: str, required: bool) -> str | None:
-    """Read the NAME of an env var from `key` and return its value."""
-    var = r.text(key, None, required=required)
-    if not var:
-        return None
-    if var not in env or not env[var]:
-        r.problem(key, f"environment variable {var} is not set")
-        return None
-    return env[var]
-
-
-def _check_timezone(r: _Reader, key: str, value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        r.problem(key, f"unknown timezone {value!r} (use an IANA name like 'Europe/Paris')")
-
-
-def _read_nodes(top: _Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...]:
+def _read_nodes(top: Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...]:
     nodes: list[NodeSettings] = []
     known = {"name", "url", "username", "password_env", "timeout"}
     for path, table in top.table_list("nodes"):
-        r = _Reader(table, path, top.problems, known)
+        r = Reader(table, path, top.problems, known)
         name = r.text("name", "", required=True)
         url = r.text("url", "", required=True)
         scheme = urlparse(url).scheme if url else ""
@@ -277,7 +163,7 @@ def _read_nodes(top: _Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...
         timeout = r.duration("timeout", 5.0)
         if timeout is not None and timeout <= 0:
             r.problem("timeout", "must be more than 0")
-        password = _env_string(env, r, "password_env", required=False)
+        password = env_string(env, r, "password_env", required=False)
         if name and any(n.name == name for n in nodes):
             r.problem("name", f"duplicate node name {name!r}")
         nodes.append(NodeSettings(name, url, r.text("username"), password, timeout or 5.0))
@@ -286,12 +172,12 @@ def _read_nodes(top: _Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...
     return tuple(nodes)
 
 
-def _read_channels(top: _Reader) -> tuple[ChannelBinding, ...]:
+def _read_channels(top: Reader) -> tuple[ChannelBinding, ...]:
     known = {"id", "programs", "jobs", "commands", "viewers", "operators", "admins"}
     known |= {"critical", "alerts_channel"}
     out = []
     for path, table in top.table_list("channels"):
-        r = _Reader(table, path, top.problems, known)
+        r = Reader(table, path, top.problems, known)
         cid = r.text("id", "", required=True)
         if cid and not re.fullmatch(r"[CGD][A-Z0-9]+", cid):
             r.problem("id", f"{cid!r} is not a Slack channel ID (like C0123ABCD)")
@@ -314,33 +200,26 @@ def _read_channels(top: _Reader) -> tuple[ChannelBinding, ...]:
     return tuple(out)
 
 
-def _argv(r: _Reader, key: str) -> tuple[str, ...]:
-    argv = r.strings(key, required=True)
-    if key in r.table and not argv:
-        r.problem(key, "must name a program: a list like ['php', 'artisan', 'cache:clear']")
-    return argv
-
-
-def _read_jobs(top: _Reader, tz: str) -> tuple[JobSettings, ...]:
+def _read_jobs(top: Reader, tz: str) -> tuple[JobSettings, ...]:
     known = {"name", "schedule", "command", "description", "timezone", "cwd", "env", "timeout"}
     known |= {"overlap", "notify", "grace"}
     out = []
     for path, table in top.table_list("jobs"):
-        r = _Reader(table, path, top.problems, known)
+        r = Reader(table, path, top.problems, known)
         schedule = r.text("schedule", "* * * * *", required=True)
         if not croniter.is_valid(schedule) or len(schedule.split()) not in (5, 6):
             r.problem("schedule", f"invalid cron expression {schedule!r}")
         job_tz = r.text("timezone", tz)
-        _check_timezone(r, "timezone", job_tz)
+        check_timezone(r, "timezone", job_tz)
         out.append(
             JobSettings(
                 name=r.text("name", "", required=True),
                 schedule=schedule,
-                command=_argv(r, "command"),
+                command=argv(r, "command"),
                 description=r.text("description", ""),
                 timezone=job_tz,
                 cwd=r.text("cwd"),
-                env=_string_map(r, "env"),
+                env=string_map(r, "env"),
                 timeout=r.duration("timeout", None),
                 overlap=r.choice("overlap", ("skip", "allow"), "skip"),
                 notify=r.choice("notify", ("failure", "always", "never"), "failure"),
@@ -350,19 +229,11 @@ def _read_jobs(top: _Reader, tz: str) -> tuple[JobSettings, ...]:
     return tuple(out)
 
 
-def _string_map(r: _Reader, key: str) -> dict[str, str]:
-    value = r.get(key, dict, {})
-    if not all(isinstance(v, str) for v in value.values()):
-        r.problem(key, "expected a table of strings")
-        return {}
-    return dict(value)
-
-
-def _read_commands(top: _Reader) -> tuple[CommandSettings, ...]:
+def _read_commands(top: Reader) -> tuple[CommandSettings, ...]:
     known = {"name", "command", "description", "args", "timeout", "cwd", "env"}
     out = []
     for path, table in top.table_list("commands"):
-        r = _Reader(table, path, top.problems, known)
+        r = Reader(table, path, top.problems, known)
         args = r.text("args")
         if args is not None:
             try:
@@ -372,26 +243,26 @@ def _read_commands(top: _Reader) -> tuple[CommandSettings, ...]:
         out.append(
             CommandSettings(
                 name=r.text("name", "", required=True),
-                command=_argv(r, "command"),
+                command=argv(r, "command"),
                 description=r.text("description", ""),
                 args=args,
                 timeout=r.duration("timeout", 300.0),
                 cwd=r.text("cwd"),
-                env=_string_map(r, "env"),
+                env=string_map(r, "env"),
             )
         )
     return tuple(out)
 
 
-def _read_sources(top: _Reader) -> tuple[CommandSource, ...]:
+def _read_sources(top: Reader) -> tuple[CommandSource, ...]:
     known = {"name", "command", "allow", "timeout", "cwd"}
     out = []
     for path, table in top.table_list("command_sources"):
-        r = _Reader(table, path, top.problems, known)
+        r = Reader(table, path, top.problems, known)
         out.append(
             CommandSource(
                 name=r.text("name", "", required=True),
-                command=_argv(r, "command"),
+                command=argv(r, "command"),
                 allow=r.strings("allow"),
                 timeout=r.duration("timeout", 30.0),
                 cwd=r.text("cwd"),
@@ -400,12 +271,12 @@ def _read_sources(top: _Reader) -> tuple[CommandSource, ...]:
     return tuple(out)
 
 
-def _read_tokens(top: _Reader, env: Mapping[str, str]) -> tuple[ApiToken, ...]:
+def _read_tokens(top: Reader, env: Mapping[str, str]) -> tuple[ApiToken, ...]:
     known = {"name", "token_env", "role", "programs", "jobs", "commands"}
     out = []
     for path, table in top.table_list("api_tokens"):
-        r = _Reader(table, path, top.problems, known)
-        token = _env_string(env, r, "token_env", required=True) or ""
+        r = Reader(table, path, top.problems, known)
+        token = env_string(env, r, "token_env", required=True) or ""
         out.append(
             ApiToken(
                 name=r.text("name", "", required=True),
@@ -431,16 +302,16 @@ _SECTIONS: dict[str, set[str]] = {
 _TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
 
 
-def _section(top: _Reader, name: str) -> _Reader:
-    return _Reader(top.sub(name), name, top.problems, _SECTIONS[name])
+def _section(top: Reader, name: str) -> Reader:
+    return Reader(top.sub(name), name, top.problems, _SECTIONS[name])
 
 
 def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) -> Settings:
     """Build Settings from parsed TOML; raise ConfigError listing every problem."""
     problems: list[str] = []
-    top = _Reader(data, "", problems, _TOP | set(_SECTIONS))
+    top = Reader(data, "", problems, _TOP | set(_SECTIONS))
     tz = top.text("timezone", "UTC")
-    _check_timezone(top, "timezone", tz)
+    check_timezone(top, "timezone", tz)
     storage = _section(top, "storage")
     sdir = Path(storage.text("dir", ".supbot"))
     alerts = _section(top, "alerts")
@@ -485,18 +356,12 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         redaction_patterns=patterns,
         secrets=read_secrets(env),
     )
-    _check_unique(problems, "jobs", [j.name for j in settings.jobs])
-    _check_unique(problems, "commands", [c.name for c in settings.commands])
-    _check_unique(problems, "channels", [c.id for c in settings.channels])
+    check_unique(problems, "jobs", [j.name for j in settings.jobs])
+    check_unique(problems, "commands", [c.name for c in settings.commands])
+    check_unique(problems, "channels", [c.id for c in settings.channels])
     if problems:
         raise ConfigError(str(source), problems)
     return settings
-
-
-def _check_unique(problems: list[str], key: str, names: list[str]) -> None:
-    for i, name in enumerate(names):
-        if name and name in names[:i]:
-            problems.append(f"{key}[{i}].name: duplicate {name!r}")
 
 
 def read_secrets(env: Mapping[str, str]) -> Secrets:
