@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    _load_plugins()
+    _load_plugins(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -257,11 +257,29 @@ def _apologise() -> int:
     return 1
 
 
-def _load_plugins() -> None:
-    """Import the modules that add subcommands (each registers itself with add_command)."""
+PLUGINS = {
+    "bot.slack.serve": ("serve",),
+    "bot.alerts.cli": ("listen", "alerts"),
+    "bot.scheduler.cli": ("scheduler", "jobs", "job", "schedule", "commands", "run"),
+    "bot.api.cli": ("api",),
+}
+
+
+def _load_plugins(argv: list[str] | None = None) -> None:
+    """Import the modules that add subcommands (each registers itself with add_command).
+
+    Only the one a command needs when it is named: `supbot status` must not pay for importing
+    Bolt and uvicorn. `--help` (or no command) loads them all.
+    """
     import importlib
 
-    for module in ("bot.slack.serve", "bot.alerts.cli", "bot.scheduler.cli", "bot.api.cli"):
+    words = set(sys.argv[1:] if argv is None else argv)
+    wanted = [m for m, commands in PLUGINS.items() if words & set(commands)]
+    core = {"status", "info", "start", "stop", "restart", "signal", "tail", "clear", "reload"}
+    core |= {"nodes", "audit", "console", "demo", "check-config"}
+    if not wanted and not words & core:
+        wanted = list(PLUGINS)
+    for module in wanted:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
