@@ -58,6 +58,7 @@ def run_demo() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         supervisor.start()
+        _wait_started(supervisor)
         os.environ["SUPBOT_CONFIG"] = str(config)
         runtime = Runtime(str(config))
         print("programs: web, worker (2 processes), flaky (crashes now and then), report (stopped)")
@@ -66,3 +67,17 @@ def run_demo() -> int:
         supervisor.stop()
         shutil.rmtree(root, ignore_errors=True)
         print("demo supervisord stopped.", flush=True)
+
+
+def _wait_started(supervisor: EmbeddedSupervisor, seconds: float = 5.0) -> None:
+    """Let the sample programs pass their startsecs, so the first `status` shows them RUNNING."""
+    import time
+
+    from bot.supervisor.client import NodeClient
+
+    client = NodeClient(supervisor.node())
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(p.state == "STARTING" for p in client.all_processes()):
+            return
+        time.sleep(0.2)

@@ -107,7 +107,7 @@ def test_bad_input_gets_one_sentence(runtime: Runtime) -> None:
 
 def test_tail_and_help_and_reload(runtime: Runtime) -> None:
     out = converse(runtime, "/sup tail web 3\nhelp\nreload\nquit\n")
-    assert "== web:web@local stdout, last 3 lines ==" in out
+    assert "== web@local stdout, last 3 lines ==" in out
     assert "status [pattern|@node]" in out
     assert "No changes: the configuration on disk matches what is running." in out
 

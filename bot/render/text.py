@@ -115,7 +115,9 @@ def _exit(p: ProcessInfo) -> str:
 @render_text.register
 def _(reply: TailReply) -> str:
     t = reply.tail
-    head = f"== {t.process}@{t.node} {t.stream}, last {len(t.lines)} lines =="
+    group, _, name = t.process.partition(":")
+    shown = group if name in ("", group) else t.process
+    head = f"== {shown}@{t.node} {t.stream}, last {len(t.lines)} lines =="
     body = "\n".join(t.lines) if t.lines else "(log is empty)"
     return f"{head}\n{body}"
 
