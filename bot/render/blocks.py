@@ -238,8 +238,12 @@ class _BlockRenderer:
 render_blocks = _BlockRenderer()
 
 
+@singledispatch
 def fallback_text(reply: Reply) -> str:
-    """The notification / accessibility text of a message (escaped: no stray @channel)."""
+    """The notification / accessibility text of a message (escaped: no stray @channel).
+
+    Reply types whose text rendering is costly register a cheaper summary (`StatusReply`).
+    """
     lines = render_text(reply).splitlines() or [""]
     return escape(lines_within(lines, 300, lambda n: "…"))
 

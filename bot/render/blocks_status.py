@@ -25,6 +25,7 @@ from bot.render.blocks import (
     code,
     context,
     escape,
+    fallback_text,
     header,
     lines_within,
     plural,
@@ -32,6 +33,7 @@ from bot.render.blocks import (
     section,
     share_button,
 )
+from bot.render.text import totals_line
 from bot.replies import Choice, StatusReply
 
 STATE_EMOJI = {
@@ -145,6 +147,12 @@ def nav_buttons(pattern: str, page: int, pages: int, left: int) -> list[ButtonEl
         items.append(Choice(f"Show more ({left})", status_command(pattern, page + 1), "primary"))
     items.append(Choice("Refresh", status_command(pattern, page)))
     return [button(c, f"status_nav_{i}") for i, c in enumerate(items)] + [share_button()]
+
+
+@fallback_text.register
+def _(reply: StatusReply) -> str:
+    # The totals say it all; the whole text table (~30 ms at 500 processes) would be cut anyway.
+    return escape(totals_line(reply.view.totals))
 
 
 @render_blocks.register

@@ -25,7 +25,6 @@ from bot.render.blocks import (
     render_blocks,
     strip_share,
 )
-from bot.render.text import totals_line
 from bot.replies import MessageReply, Reply, StatusReply
 
 SHARE_ACTION = "sup_share"
@@ -99,15 +98,7 @@ def _message(reply: Reply, command: Command | None, share: bool, note: str) -> P
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note[:2900])]).to_dict())
     if len(blocks) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - 1] + blocks[-1:]
-    return {"text": notification_text(reply), "blocks": blocks}
-
-
-def notification_text(reply: Reply) -> str:
-    """The message's `text` (notifications, screen readers). A status says its totals:
-    rendering every row as text only to keep 300 characters cost ~30 ms at 500 processes."""
-    if isinstance(reply, StatusReply):
-        return escape(totals_line(reply.view.totals))
-    return fallback_text(reply)
+    return {"text": fallback_text(reply), "blocks": blocks}
 
 
 def _set_share_value(blocks: list[dict[str, Any]], command_text: str) -> bool:

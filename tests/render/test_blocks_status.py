@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot import grammar
-from bot.render.blocks import RenderContext, render_blocks
+from bot.render.blocks import RenderContext, fallback_text, render_blocks
 from bot.replies import StatusReply
 from tests.render.factories import fleet, fleet_processes, process, view
 from tests.render.limits import buttons, check_message, texts
@@ -162,3 +162,12 @@ def test_text_from_processes_is_escaped() -> None:
 def test_empty_status_says_so() -> None:
     dicts = check_message(render_blocks(StatusReply(view([]))))
     assert "No processes to show." in texts(dicts)
+
+
+def test_notification_text_of_a_big_status_is_its_totals_line() -> None:
+    v = fleet(500, 4, down={"node5": "connection refused"})
+    text = fallback_text(StatusReply(v))
+    t = v.totals
+    assert (
+        text == f"{t.total} total · {t.running} running · {t.stopped} stopped · {t.crashed} crashed"
+    )
