@@ -141,7 +141,9 @@ def test_reload_dry_run_and_nodes(config: Path) -> None:
 
 
 def test_audit_lists_what_the_cli_did(config: Path) -> None:
+    assert supbot(config, "clear", "web").returncode == 0
     data = ok_json(config, "audit", "--since", "1h")
+    assert any(e["action"] == "clear" and e["target"] == "web@local" for e in data)
     assert isinstance(data, list) and data
     assert all(e["actor"].startswith("cli:") and e["surface"] == "cli" for e in data)
 
