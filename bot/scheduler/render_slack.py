@@ -170,5 +170,5 @@ def _(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
     if reply.output:
         blocks.append(section(preformatted(reply.output, MESSAGE_OUTPUT), "run_output"))
     if reply.too_long and not reply.running:
-        blocks.append(context("Output shortened: the full output is in the attached file."))
+        blocks.append(context("Output shortened to its last lines."))
     return blocks + action_blocks(choices(reply), block_prefix="run_act")

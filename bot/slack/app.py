@@ -17,6 +17,7 @@ from bot.services import Services
 from bot.slack.audit_channel import AuditPoster
 from bot.slack.client import make_web_client
 from bot.slack.follow import FollowManager
+from bot.slack.live import UpdateBudget
 
 log = logging.getLogger("supbot.slack")
 
@@ -39,6 +40,7 @@ class SlackBot:
     def __init__(self, source: ServicesSource, client: WebClient, follow: FollowManager) -> None:
         self.source, self.client, self.follow = source, client, follow
         self.audit_poster = AuditPoster(source, client)
+        self.updates = UpdateBudget()  # progress edits of every streamed message share it
         self.app: App
 
     @property

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import errors, grammar
 from bot.auth import Access
@@ -22,6 +21,8 @@ from bot.replies import MessageReply, Reply, TailReply
 from bot.services import Services
 from bot.slack import compose
 from bot.slack.compose import Payload
+from bot.slack.runs import stream_run
+from bot.slack.webapi import post, update, upload
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -52,6 +53,9 @@ def run_command(bot: SlackBot, access: Access, text: str, outlet: Outlet) -> Non
         notice = bot.follow.stop(command.args[1] if len(command.args) > 1 else "", access)
         if notice:
             outlet.reply(MessageReply(notice), command)
+        return
+    if command.verb == "run":  # streamed: a channel message edited as the output comes
+        stream_run(bot, access, command, outlet)
         return
     if command.verb == "tail" and command.flag("--follow"):
         try:
@@ -96,44 +100,16 @@ def upload_long_tail(client: WebClient, reply: TailReply, channel: str, access: 
     if len(content) <= MAX_INLINE_LOG:
         return ""
     name = f"{tail.process}@{tail.node}"
-    try:
-        client.files_upload_v2(
-            channel=channel,
-            content=content,
-            filename=f"{name.replace(':', '_')}-{tail.stream}.log",
-            title=f"{name} {tail.stream}, last {len(tail.lines)} lines",
-            initial_comment=f"Log of `{name}` ({tail.stream}) requested by {access.actor.mention}",
-        )
-    except SlackApiError as exc:
-        log.warning("files_upload_v2 failed: %s", exc.response.get("error"))
+    if not upload(
+        client,
+        channel,
+        content,
+        f"{name.replace(':', '_')}-{tail.stream}.log",
+        f"{name} {tail.stream}, last {len(tail.lines)} lines",
+        f"Log of `{name}` ({tail.stream}) requested by {access.actor.mention}",
+    ):
         return "The full log was too long for a message and could not be uploaded."
     return f"The full {len(tail.lines)} lines are in the file just uploaded to this channel."
-
-
-def post(client: WebClient, channel: str, payload: Payload) -> str | None:
-    """chat.postMessage; the message ts, or None when Slack refused (e.g. bot not invited)."""
-    try:
-        response = client.chat_postMessage(channel=channel, **payload)
-    except (SlackClientError, OSError) as exc:
-        log.warning("chat.postMessage to %s failed: %s", channel, _why(exc))
-        return None
-    return str(response.get("ts") or "") or None
-
-
-def update(client: WebClient, channel: str, ts: str, payload: Payload) -> bool:
-    try:
-        client.chat_update(channel=channel, ts=ts, **payload)
-    except (SlackClientError, OSError) as exc:
-        log.warning("chat.update in %s failed: %s", channel, _why(exc))
-        return False
-    return True
-
-
-def _why(exc: Exception) -> str:
-    """Slack's error code (not_in_channel, …) or the transport error; never a token."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error"))
-    return type(exc).__name__
 
 
 class SlashOutlet:

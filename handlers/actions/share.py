@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, Respond
 from bot import errors, grammar
 from bot.render.blocks import strip_share
 from bot.slack import compose
-from bot.slack.flow import post
+from bot.slack.webapi import post
 from handlers.actions.command_button import click_channel
 
 if TYPE_CHECKING:

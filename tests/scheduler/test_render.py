@@ -108,5 +108,5 @@ def test_commands_list_and_run_with_progress_render_for_slack(tmp_path: Path) ->
     assert progress and all(p.running for p in progress)
     assert blocks_json(progress[0]) and final.ok and final.too_long
     raw = json.dumps(blocks_json(final))
-    assert "exit code 0" in raw and "attached file" in raw and "done" in raw
+    assert "exit code 0" in raw and "Output shortened" in raw and "done" in raw
     assert [c.command for c in choices(final)] == ["run big"]

@@ -1,0 +1,84 @@
+"""A channel message kept up to date with chat.update, paced for Slack's rate limits.
+
+chat.update is a tier-3 method (~50 calls a minute per workspace), shared by every message
+supbot edits. Progress edits are optional: one that finds no budget is skipped (the next one
+carries newer output anyway). The final edit is never skipped. Edits are sent from a thread of
+their own so a slow or rate-limited Slack never delays the work being reported.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from slack_sdk import WebClient
+
+from bot.slack.compose import Payload
+from bot.slack.webapi import update
+
+
+class UpdateBudget:
+    """A token bucket for progress edits: `per_minute` on average, bursts of `burst`."""
+
+    def __init__(self, per_minute: float = 40.0, burst: int = 5) -> None:
+        self.rate, self.burst = per_minute / 60.0, float(burst)
+        self._tokens, self._at = self.burst, time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
+class LiveMessage:
+    """`show(payload)` as often as you like: Slack sees the newest one at most every `gap`
+    seconds; `finish(payload)` waits for any edit in flight, then sends the last one."""
+
+    def __init__(
+        self, client: WebClient, channel: str, ts: str, budget: UpdateBudget, gap: float = 3.0
+    ) -> None:
+        self.client, self.channel, self.ts = client, channel, ts
+        self.budget, self.gap = budget, gap
+        self._pending: Payload | None = None
+        self._closed = False
+        self._last = time.monotonic()  # the post itself counts as the first edit
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._send, name=f"live-{ts}", daemon=True)
+        self._thread.start()
+
+    def show(self, payload: Payload) -> None:
+        with self._cond:
+            self._pending = payload
+            self._cond.notify()
+
+    def finish(self, payload: Payload) -> bool:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+        return update(self.client, self.channel, self.ts, payload)
+
+    def _send(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (
+                    self._pending is None or time.monotonic() - self._last < self.gap
+                ):
+                    if self._pending is None:
+                        self._cond.wait()
+                    else:
+                        self._cond.wait(max(0.0, self._last + self.gap - time.monotonic()))
+                if self._closed:
+                    return
+                self._last = time.monotonic()
+                if not self.budget.take():  # keep it: retried after another gap
+                    continue
+                payload, self._pending = self._pending, None
+            if payload is not None:
+                update(self.client, self.channel, self.ts, payload)

@@ -1,0 +1,63 @@
+"""The two Web API calls every answer uses, failing soft: a refused post is logged, not raised."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.compose import Payload
+
+log = logging.getLogger("supbot.slack")
+
+
+def post(client: WebClient, channel: str, payload: Payload) -> str | None:
+    """chat.postMessage; the message ts, or None when Slack refused (e.g. bot not invited)."""
+    try:
+        response = client.chat_postMessage(channel=channel, **payload)
+    except (SlackClientError, OSError) as exc:
+        log.warning("chat.postMessage to %s failed: %s", channel, _why(exc))
+        return None
+    return str(response.get("ts") or "") or None
+
+
+def update(client: WebClient, channel: str, ts: str, payload: Payload) -> bool:
+    try:
+        client.chat_update(channel=channel, ts=ts, **payload)
+    except (SlackClientError, OSError) as exc:
+        log.warning("chat.update in %s failed: %s", channel, _why(exc))
+        return False
+    return True
+
+
+def _why(exc: Exception) -> str:
+    """Slack's error code (not_in_channel, …) or the transport error; never a token."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
+
+
+def upload(
+    client: WebClient,
+    channel: str,
+    content: str,
+    filename: str,
+    title: str,
+    comment: str = "",
+    thread_ts: str | None = None,
+) -> bool:
+    """files_upload_v2 (scope files:write) of text too long for a message; False when refused."""
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            content=content,
+            filename=filename,
+            title=title,
+            initial_comment=comment or None,
+            thread_ts=thread_ts,
+        )
+    except (SlackClientError, OSError) as exc:
+        log.warning("files_upload_v2 to %s failed: %s", channel, _why(exc))
+        return False
+    return True
