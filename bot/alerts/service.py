@@ -248,6 +248,7 @@ class AlertsWorker:
                 self.wake.set()
             if time.time() - self._pruned > 3600:
                 prune(self.store, self.services.settings.storage.retention)
+                self.services.audit.prune(self.services.settings.storage.retention)
                 self._pruned = time.time()
             self._stop.wait(HOUSEKEEPING)
 
