@@ -24,7 +24,10 @@ def _run_listen(args: argparse.Namespace) -> int:
     from bot.services import Runtime
 
     stdin, stdout = protocol_streams()  # first: nothing may reach the real stdout but protocol
-    services = Runtime(args.config).services
+    runtime = Runtime(args.config)
+    # SIGHUP must re-read the config, not kill the listener (its default action is to exit).
+    runtime.install_sighup()
+    services = runtime.services
     settings = services.settings
     incidents.ensure(services.store)
     node = node_name(settings, args.node, dict(os.environ))

@@ -70,3 +70,38 @@ def test_events_discarded_by_supervisord_are_counted(tmp_path: Path) -> None:
     stream = _event("TICK_60", tick, 1) + _event("TICK_60", tick, 5) + _event("TICK_60", tick, 6)
     _, store = _run(tmp_path, stream)
     assert events.lost(store, "local") == 3
+
+
+def test_sighup_rereads_the_config_and_the_listener_keeps_answering(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    config = tmp_path / "supbot.toml"
+    config.write_text(
+        f'[storage]\ndir = "state"\n\n[[nodes]]\nname = "local"\nurl = "unix://{tmp_path}/s.sock"\n'
+    )
+    env = {**os.environ, "SUPBOT_CONFIG": str(config)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "listen", "--node", "local"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert proc.stdin and proc.stdout
+    try:
+        assert proc.stdout.readline() == "READY\n"
+        proc.send_signal(signal.SIGHUP)
+        payload = "processname:web groupname:web from_state:RUNNING expected:0 pid:42"
+        proc.stdin.write(_event("PROCESS_STATE_EXITED", payload, 1))
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "RESULT 2\n"
+        assert proc.stdout.read(len("OKREADY\n")) == "OKREADY\n"
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        _, err = proc.communicate(timeout=10)
+    assert "configuration reloaded" in err
