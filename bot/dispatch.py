@@ -42,6 +42,9 @@ class Dispatcher:
         for action in MUTATING:
             self.handlers[action] = self._act
 
+    # Alerts install this: active snoozes as {(node, group:name): until epoch}.
+    snoozes: Callable[[], dict[tuple[str, str], float]] | None = None
+
     def register(self, verb: str, handler: Handler) -> None:
         """Later features (jobs, commands, snooze) plug their verbs in here."""
         self.handlers[verb] = handler
@@ -78,7 +81,16 @@ class Dispatcher:
     def _status(self, access: Access, command: Command) -> Reply:
         pattern = command.args[0] if command.args else ""
         view = self.processes.status(access, pattern, fresh=command.flag("--fresh"))
-        return StatusReply(view, command.flag("--fresh"), command.page)
+        snoozed: tuple[tuple[str, float], ...] = ()
+        if self.snoozes is not None:
+            active = self.snoozes()
+            multi = len(view.nodes) > 1
+            snoozed = tuple(
+                (names.label(p, multi), active[(p.node, p.full_name)])
+                for p in view.processes
+                if (p.node, p.full_name) in active
+            )
+        return StatusReply(view, command.flag("--fresh"), command.page, snoozed)
 
     def _info(self, access: Access, command: Command) -> Reply:
         return DetailsReply(self.processes.info(access, command.args[0]))

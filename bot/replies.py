@@ -34,6 +34,7 @@ class StatusReply(Reply):
     view: StatusView
     fresh: bool = False
     page: int = 1  # 1-based; large fleets are paged ("Show more" asks for the next page)
+    snoozed: tuple[tuple[str, float], ...] = ()  # (process label, until epoch) of shown processes
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,15 @@ def active(db: sqlite3.Connection, node: str, process: str) -> bool:
     return row is not None
 
 
+def all_active(store: Store) -> dict[tuple[str, str], float]:
+    """Every snooze in force: {(node, group:name): until}."""
+    with store.connect() as db:
+        rows = db.execute(
+            "SELECT node, process, until FROM alert_snoozes WHERE until>?", (time.time(),)
+        ).fetchall()
+    return {(r["node"], r["process"]): r["until"] for r in rows}
+
+
 def count_suppressed(db: sqlite3.Connection, node: str, process: str, n: int) -> None:
     db.execute(
         "UPDATE alert_snoozes SET suppressed=suppressed+? WHERE node=? AND process=?",
@@ -196,4 +205,5 @@ def register(
     service = SnoozeService(store, processes, audit)
     dispatcher.register("snooze", service.handle_snooze)  # type: ignore[attr-defined]
     dispatcher.register("unsnooze", service.handle_unsnooze)  # type: ignore[attr-defined]
+    dispatcher.snoozes = lambda: all_active(store)  # type: ignore[attr-defined]
     return service

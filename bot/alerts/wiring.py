@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts import events
+from bot.alerts import events, incidents
 from bot.alerts.snooze import SnoozeService, register
 from bot.audit import AuditEntry, AuditLog
 from bot.domain import ProcessInfo
@@ -19,6 +19,7 @@ def install(
     dispatcher: Any, store: Store, processes: ProcessService, audit: AuditLog
 ) -> SnoozeService:
     events.ensure(store)
+    incidents.ensure(store)  # snoozing edits open incidents: their tables must exist
 
     def before(action: str, process: ProcessInfo) -> None:
         # Written before supervisord is asked, so no detector can see the exit first.

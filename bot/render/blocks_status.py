@@ -6,6 +6,7 @@ summarised per group in one section, and "Show more" asks for the next page with
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -133,6 +134,16 @@ def status_command(pattern: str, page: int = 1) -> str:
     return quote(*words)
 
 
+def snooze_note(snoozed: tuple[tuple[str, float], ...]) -> str:
+    """`🔕 alerts snoozed: web until <date>, …` (a context element holds 2,000 chars)."""
+    shown = [
+        f"{escape(label)} until <!date^{int(until)}^{{time}}|{time.strftime('%H:%M', time.gmtime(until))} UTC>"
+        for label, until in snoozed[:10]
+    ]
+    more = f" and {len(snoozed) - 10} more" if len(snoozed) > 10 else ""
+    return "🔕 alerts snoozed: " + ", ".join(shown) + more
+
+
 def cache_note(age: float) -> str:
     shown = f"{int(age)} s" if age < 60 else format_duration(age)
     return f"as of {shown} ago · `status --fresh` re-reads"
@@ -188,6 +199,8 @@ def _(reply: StatusReply, ctx: RenderContext) -> list[Block]:
         for i in range(0, len(nav), BUTTONS_PER_ROW)
     ]
     notes = [f"Page {page} of {pages} · crashed first"] if pages > 1 else []
+    if reply.snoozed:
+        notes.append(snooze_note(reply.snoozed))
     if view.cache_age >= 1 and not reply.fresh:
         notes.append(cache_note(view.cache_age))
     if notes:

@@ -69,6 +69,8 @@ def _(reply: StatusReply) -> str:
         lines += ["", tabulate(status_rows(view.processes, multi), headers=headers)]
     elif not any(n.error for n in view.nodes):
         lines.append("No processes to show.")
+    for label, until in reply.snoozed:
+        lines.append(f"🔕 {label}: alerts snoozed until {_when(int(until))}")
     if view.cache_age >= 1 and not reply.fresh:
         lines.append(f"(as of {view.cache_age:.0f}s ago; `status --fresh` to re-read)")
     return "\n".join(lines)
