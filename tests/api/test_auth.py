@@ -41,7 +41,7 @@ MATRIX = [
     ("deploy", "POST", "/processes/worker/stop", 403),  # a group outside its globs
     ("deploy", "POST", "/processes/nosuch/start", 404),
     ("workerop", "POST", "/processes/idle/start", 403),  # outside its globs
-    ("workerop", "POST", "/processes/worker:worker_00/start", 200),  # allowed; already running is not a failure
+    ("workerop", "POST", "/processes/worker:worker_00/start", 200),  # already running: ok
     ("admin", "POST", "/processes/idle/stop", 200),
     # reload: admin only, dry run included
     ("viewer", "POST", "/reload?dry_run=true", 403),
