@@ -4,8 +4,10 @@ globs (`worker:*`, `*@node2`). A pattern matches by group:name, display name or 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
+import re
+from collections.abc import Callable, Iterable, Sequence
+from fnmatch import translate
+from functools import lru_cache
 
 from bot import errors
 from bot.domain import ProcessInfo
@@ -19,17 +21,42 @@ def split_node(pattern: str) -> tuple[str, str | None]:
     return pattern, None
 
 
+Match = Callable[[str], object]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> tuple[Match | None, Match | None]:
+    """(name matcher, node matcher) for a pattern; None where it matches anything (`*`).
+
+    Compiled once: status checks every process of the fleet against the binding's globs.
+    Same semantics as fnmatchcase, which is `re.compile(fnmatch.translate(glob)).match`.
+    """
+    name, node = split_node(pattern)
+    name_match = None if name == "*" else re.compile(translate(name)).match
+    node_match = None if node is None or node == "*" else re.compile(translate(node)).match
+    return name_match, node_match
+
+
 def matches(process: ProcessInfo, pattern: str) -> bool:
     """True when `pattern` (optionally with @node) names this process or its group."""
-    name, node = split_node(pattern)
-    if node is not None and not fnmatchcase(process.node, node):
+    name_match, node_match = _compiled(pattern)
+    if node_match is not None and not node_match(process.node):
         return False
-    candidates = (process.full_name, process.display_name, process.group)
-    return any(fnmatchcase(c, name) for c in candidates)
+    if name_match is None:
+        return True
+    # The candidates are group:name, the display name (the name when group == name) and group.
+    if name_match(process.group) or name_match(f"{process.group}:{process.name}"):
+        return True
+    return process.group == process.name and bool(name_match(process.name))
 
 
 def matches_any(process: ProcessInfo, patterns: Iterable[str]) -> bool:
     return any(matches(process, p) for p in patterns)
+
+
+def matches_all_names(pattern: str) -> bool:
+    """True for `*` (or `*@*`): a pattern naming every process on every node."""
+    return _compiled(pattern) == (None, None)
 
 
 def is_glob(pattern: str) -> bool:

@@ -14,6 +14,7 @@ from bot import errors, names
 from bot.audit import AuditLog
 from bot.auth import Access, refusal
 from bot.domain import ActionOutcome, LogTail, NodeStatus, ProcessInfo, Totals
+from bot.memo import Memo, Same
 from bot.redact import Redactor
 from bot.supervisor.client import MAX_TAIL_LINES, NodeClient
 from bot.supervisor.fleet import Fleet
@@ -55,31 +56,44 @@ class ActionReport:
         return all(o.ok for o in self.outcomes)
 
 
+def _view(
+    access: Access, statuses: list[NodeStatus], pattern: str
+) -> tuple[tuple[ProcessInfo, ...], tuple[NodeStatus, ...], Totals]:
+    """The processes `access` may see that `pattern` names, the nodes to show, their totals."""
+    visible = access.visible(p for s in statuses for p in s.processes)
+    if pattern:
+        name, _ = names.split_node(pattern)
+        chosen = names.select(visible, pattern)
+        if not chosen and name not in ("", "*"):
+            raise errors.NoSuchProcess(pattern, names.suggest(pattern, visible))
+        visible = chosen
+    on = {p.node for p in visible}
+    shown = tuple(s for s in statuses if s.error or s.node in on)
+    return tuple(visible), shown, Totals.of(visible)
+
+
 class ProcessService:
     def __init__(self, fleet: Fleet, audit: AuditLog, redactor: Redactor) -> None:
         self.fleet, self.audit, self.redactor = fleet, audit, redactor
         # Called before each process action (alerts mark supbot's own stops as expected).
         self.before_action: list[Callable[[str, ProcessInfo], None]] = []
+        self._views: Memo[tuple[tuple[ProcessInfo, ...], tuple[NodeStatus, ...], Totals]] = Memo(16)
 
     # --- reading -----------------------------------------------------------------------
 
     def status(self, access: Access, pattern: str = "", fresh: bool = False) -> StatusView:
-        name, node = names.split_node(pattern) if pattern else ("", None)
+        _, node = names.split_node(pattern) if pattern else ("", None)
         nodes = [node] if node and node in self.fleet.clients else None
         if node and nodes is None and not names.is_glob(node):
             self.fleet.client(node)  # raises a UsageError naming the known nodes
         statuses = self.fleet.status(nodes, fresh=fresh)
-        visible = access.visible(p for s in statuses for p in s.processes)
-        if pattern:
-            chosen = names.select(visible, pattern)
-            if not chosen and name not in ("", "*"):
-                raise errors.NoSuchProcess(pattern, names.suggest(pattern, visible))
-            visible = chosen
+        # Everyone with the same grants asking about the same read gets the same view: computed
+        # once (20 people at once in an incident), and the very same tuples, so the Slack
+        # layer can reuse its rendering too.
+        key = (access.grants, pattern, tuple(Same(s) for s in statuses))
+        visible, shown, totals = self._views.get(key, lambda: _view(access, statuses, pattern))
         oldest = min((s.fetched_at for s in statuses), default=time.time())
-        shown = tuple(s for s in statuses if s.error or any(p.node == s.node for p in visible))
-        return StatusView(
-            tuple(visible), shown, Totals.of(visible), max(0.0, time.time() - oldest), pattern
-        )
+        return StatusView(visible, shown, totals, max(0.0, time.time() - oldest), pattern)
 
     def visible_processes(self, access: Access, fresh: bool = False) -> list[ProcessInfo]:
         processes, _ = self.fleet.processes(fresh=fresh)

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.grammar import Command
+from bot.memo import Memo, Same
 from bot.render.blocks import (
     RenderContext,
     escape,
@@ -42,8 +40,7 @@ PROGRESS = {
 }
 
 Payload = dict[str, Any]
-_recent: OrderedDict[Hashable, Payload] = OrderedDict()  # read-only payloads, never mutated
-_recent_lock = threading.Lock()
+_recent: Memo[Payload] = Memo(16)  # status payloads: shared, never mutated
 
 
 def shareable(reply: Reply, command: Command | None) -> bool:
@@ -57,32 +54,25 @@ def message(
 ) -> Payload:
     """`text` + `blocks` for chat.postMessage / chat.update / response_url (see `_message`).
 
-    Many people asking for the same status at once (an incident) share one fleet read; they
-    share its rendering too: ~15 ms of CPU each at 500 processes would otherwise queue up.
+    Many people asking for the same status at once (an incident) share one fleet read and one
+    view of it (`ProcessService.status`); they share its rendering too, computed once: ~15 ms
+    of CPU each at 500 processes would otherwise queue up on the interpreter lock.
     """
     if not isinstance(reply, StatusReply):
         return _message(reply, command, share, note)
     view = reply.view
     key = (
-        view.processes,
-        view.nodes,
+        Same(view.processes),  # the same read and grants give the very same tuple
+        Same(view.nodes),
         view.pattern,
         round(view.cache_age),
         reply.fresh,
-        getattr(reply, "page", 1),
+        reply.page,
         command.text if command else "",
         share,
         note,
     )
-    with _recent_lock:
-        payload = _recent.get(key)
-    if payload is None:
-        payload = _message(reply, command, share, note)
-        with _recent_lock:
-            _recent[key] = payload
-            while len(_recent) > 16:
-                _recent.popitem(last=False)
-    return payload
+    return _recent.get(key, lambda: _message(reply, command, share, note))
 
 
 def _message(reply: Reply, command: Command | None, share: bool, note: str) -> Payload:
