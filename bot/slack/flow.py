@@ -17,12 +17,12 @@ from bot import errors, grammar
 from bot.auth import Access
 from bot.dispatch import MUTATING
 from bot.grammar import Command
-from bot.replies import MessageReply, Reply, TailReply
+from bot.replies import MessageReply, Reply, StatusReply, TailReply
 from bot.services import Services
 from bot.slack import compose
 from bot.slack.compose import Payload
 from bot.slack.runs import stream_run
-from bot.slack.webapi import post, update, upload
+from bot.slack.webapi import post, respond_shared, update, upload
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -136,6 +136,9 @@ class SlashOutlet:
             return
         share = compose.shareable(reply, command)
         payload = compose.message(reply, command, share=share, note=note)
+        if isinstance(reply, StatusReply):  # the same payload object for everyone asking
+            respond_shared(self.respond, "ephemeral", payload)
+            return
         self.respond(response_type="ephemeral", **payload)
 
 
