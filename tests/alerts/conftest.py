@@ -3,6 +3,7 @@ loopback Slack Web API."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from bot import errors
 from bot.config import Settings, load_settings
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.state import Store
+from bot.supervisor.client import NodeClient
 from tests.alerts.fakeslack import FakeSlack
 from tests.conftest import short_tmp, wait_until
 
@@ -146,3 +149,10 @@ def alert_env() -> Iterator[MakeEnv]:
     for env in made:
         env.sv.stop()
         env.slack.stop()
+
+
+def start_crashing(client: NodeClient, name: str) -> None:
+    """Start a program that exits at once. supervisord may already answer SPAWN_ERROR when it
+    reaps the exit inside startProcess (a matter of timing): the crash happened either way."""
+    with contextlib.suppress(errors.SpawnFailed):
+        client.start(name, wait=False)

@@ -7,7 +7,7 @@ import time
 from bot.alerts import digest
 from bot.alerts.service import router
 from bot.supervisor.client import NodeClient
-from tests.alerts.conftest import MakeEnv
+from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.alerts.fakeslack import all_text
 from tests.conftest import wait_until
 
@@ -17,8 +17,8 @@ def test_digest_lists_crashes_restarts_stopped_processes_and_failed_jobs(
 ) -> None:
     env = alert_env(extra_toml='digest = "0 9 * * 1-5"')
     client = NodeClient(env.sv.node())
-    client.start("crashy:crashy", wait=False)
-    client.start("once:once", wait=False)
+    start_crashing(client, "crashy:crashy")
+    start_crashing(client, "once:once")
     wait_until(lambda: len(env.slack.posts(top_level=True)) == 2, 15)
     wait_until(env.idle, 10)
     services = env.services()

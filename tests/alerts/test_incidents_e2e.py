@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.replies import MessageReply
 from bot.supervisor.client import NodeClient
-from tests.alerts.conftest import MakeEnv
+from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.alerts.fakeslack import all_text, button_values
 from tests.conftest import wait_until
 
@@ -12,7 +12,7 @@ from tests.conftest import wait_until
 def test_recovery_edits_the_parent_message(alert_env: MakeEnv) -> None:
     env = alert_env()
     client = NodeClient(env.sv.node())
-    client.start("once:once", wait=False)
+    start_crashing(client, "once:once")
     # an edit of the crash message, or (when the recovery came first) the message itself
     wait_until(lambda: "recovered" in all_text(list(env.slack.messages().values())), 15)
     wait_until(env.idle, 10)
@@ -28,7 +28,7 @@ def test_recovery_edits_the_parent_message(alert_env: MakeEnv) -> None:
 def test_backoff_retries_ending_in_fatal_are_one_message_and_one_edit(alert_env: MakeEnv) -> None:
     env = alert_env()
     client = NodeClient(env.sv.node())
-    client.start("failing:failing", wait=False)
+    start_crashing(client, "failing:failing")
     wait_until(lambda: client.process("failing:failing").state == "FATAL", 20)
     wait_until(lambda: "FATAL" in all_text(list(env.slack.messages().values())), 10)
     wait_until(env.idle, 10)
@@ -42,8 +42,8 @@ def test_slack_outage_loses_no_alert_and_posts_each_once(alert_env: MakeEnv) -> 
     script = [(503, {}), (503, {}), (429, {"Retry-After": "2"})]
     env = alert_env(script=script)
     client = NodeClient(env.sv.node())
-    client.start("crashy:crashy", wait=False)
-    client.start("once:once", wait=False)
+    start_crashing(client, "crashy:crashy")
+    start_crashing(client, "once:once")
     wait_until(lambda: len(env.slack.posts(top_level=True)) >= 2, 30)
     wait_until(env.idle, 20)
     posts = env.slack.posts(top_level=True)
@@ -65,7 +65,7 @@ def test_snooze_silences_alerts_counts_crashes_and_unsnooze_restores(alert_env: 
     reply = services.dispatcher.run_text(operator, "snooze crashy@local 1h")
     assert isinstance(reply, MessageReply) and not reply.error and "snoozed" in reply.text
     client = NodeClient(env.sv.node())
-    client.start("crashy:crashy", wait=False)
+    start_crashing(client, "crashy:crashy")
     wait_until(lambda: client.process("crashy:crashy").state == "EXITED", 10)
     store = env.store()
     wait_until(lambda: env.idle() and _outcomes(store) == ["snoozed"], 10)
@@ -75,7 +75,7 @@ def test_snooze_silences_alerts_counts_crashes_and_unsnooze_restores(alert_env: 
     assert "crashy@local" in listing.text and "1 crash suppressed" in listing.text
     back = services.dispatcher.run_text(operator, "unsnooze crashy@local")
     assert isinstance(back, MessageReply) and "1 crash while snoozed" in back.text
-    client.start("crashy:crashy", wait=False)
+    start_crashing(client, "crashy:crashy")
     wait_until(lambda: env.slack.posts("C0ALERT"), 15)
     # a snooze from the alert's button shows on the alert itself
     services.dispatcher.run_text(operator, "snooze crashy@local 24h")

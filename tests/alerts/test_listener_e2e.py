@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bot.supervisor.client import NodeClient
-from tests.alerts.conftest import MakeEnv
+from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.alerts.fakeslack import all_text, button_values
 from tests.conftest import wait_until
 
 
 def test_crash_becomes_one_message_with_buttons_and_redacted_log(alert_env: MakeEnv) -> None:
     env = alert_env()
-    NodeClient(env.sv.node()).start("crashy:crashy", wait=False)
+    start_crashing(NodeClient(env.sv.node()), "crashy:crashy")
     wait_until(lambda: env.slack.posts("C0ALERT"), 15)
     wait_until(env.idle, 10)
     posts = env.slack.posts("C0ALERT")
