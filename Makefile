@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/status.py
+
+bench-all: $(STAMP)
+	$(BIN)/python bench/status.py
+	$(BIN)/python bench/slack.py
+	$(BIN)/python bench/alerts.py
+	$(BIN)/python bench/scheduler.py
 
 clean:
 	rm -rf $(VENV) .supbot-demo
