@@ -6,7 +6,7 @@ import threading
 
 from bot.alerts.service import AlertsWorker
 from bot.supervisor.client import NodeClient
-from tests.alerts.conftest import PROGRAMS, MakeEnv
+from tests.alerts.conftest import PROGRAMS, MakeEnv, start_crashing
 from tests.alerts.fakeslack import button_values
 from tests.conftest import wait_until
 
@@ -59,7 +59,7 @@ def test_listener_and_watcher_together_alert_once_per_crash(alert_env: MakeEnv) 
     try:
         client = NodeClient(env.sv.node())
         for name in ("crashy:crashy", "once:once", "failing:failing"):
-            client.start(name, wait=False)
+            start_crashing(client, name)
         wait_until(lambda: client.process("failing:failing").state == "FATAL", 20)
         wait_until(lambda: client.process("once:once").state == "RUNNING", 10)
         store = env.store()
