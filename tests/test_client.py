@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from bot import errors
@@ -159,6 +160,9 @@ def test_signal_is_delivered_and_a_bad_signal_is_refused(client: NodeClient) -> 
     client.start("idle:idle")
     try:
         pid = client.process("idle:idle").pid
+        # With startsecs=0 the child may not have exec'd yet; until then it carries
+        # supervisord's own TERM handler and a TERM is swallowed. Wait for the real program.
+        wait_until(lambda: "time.sleep" in " ".join(psutil.Process(pid).cmdline()), 5)
         with pytest.raises(errors.BadSignal, match="`NOPE` is not a signal supervisord knows"):
             client.signal("idle:idle", "NOPE")  # BAD_SIGNAL
         client.signal("idle:idle", "TERM")
