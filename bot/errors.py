@@ -25,6 +25,10 @@ class NodeUnreachable(SupbotError):
         super().__init__(f"node `{node}` unreachable ({reason})")
 
 
+class ServerError(NodeUnreachable):
+    """supervisord answered HTTP 500 — e.g. a log window whose edge splits a UTF-8 character."""
+
+
 class NodeMisconfigured(NodeUnreachable):
     """supervisord answered but cannot be used: wrong credentials, no rpcinterface."""
 

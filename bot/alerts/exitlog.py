@@ -38,13 +38,9 @@ def last_exit(log_text: str, name: str) -> Verdict | None:
 
 def verdict(client: NodeClient, name: str) -> Verdict | None:
     """None when the log cannot tell (no main log file, line rotated away, node busy)."""
-    for shrink in range(4):  # a window starting inside a UTF-8 character answers HTTP 500
-        try:
-            text = client.call("readLog", -(TAIL_BYTES - shrink), 0)
-            return last_exit(text, name)
-        except errors.NodeUnreachable as exc:
-            if "HTTP 500" not in exc.reason:
-                return None
-        except errors.SupbotError:
-            return None  # NO_FILE: supervisord logs to syslog or nowhere
-    return None
+    windows = [-(TAIL_BYTES - shrink) for shrink in range(4)]
+    try:
+        text = client.nudged(windows, lambda start: client.call("readLog", start, 0))
+    except errors.SupbotError:
+        return None  # NO_FILE (supervisord logs to syslog or nowhere), or the node is busy
+    return last_exit(text, name)

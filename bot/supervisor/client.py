@@ -6,9 +6,9 @@ import contextlib
 import threading
 import time
 import xmlrpc.client
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from bot import errors
@@ -18,6 +18,8 @@ from bot.supervisor.faults import map_fault, map_transport_error
 from bot.supervisor.transport import new_proxy
 
 MAX_TAIL_LINES = 1000
+T = TypeVar("T")
+W = TypeVar("W")
 _TAIL_MAX_BYTES = 4 * 1024 * 1024
 
 
@@ -154,18 +156,11 @@ class NodeClient:
             window = min(window * 4, _TAIL_MAX_BYTES)
 
     def _tail_window(self, method: str, full_name: str, length: int) -> tuple[str, int, bool]:
-        """supervisord answers HTTP 500 when the window starts inside a UTF-8 character:
-        shrink the window by a byte until it starts on a character boundary (at most 3)."""
-        for shrink in range(4):
-            try:
-                text, offset, overflow = self.call(
-                    method, full_name, 0, max(1, length - shrink), target=full_name
-                )
-                return text, offset, overflow
-            except errors.NodeUnreachable as exc:
-                if "HTTP 500" not in exc.reason or shrink == 3:
-                    raise
-        raise AssertionError("unreachable")
+        lengths = [max(1, length - shrink) for shrink in range(4)]
+        result: tuple[str, int, bool] = self.nudged(
+            lengths, lambda n: self.call(method, full_name, 0, n, target=full_name)
+        )
+        return result
 
     def read_log_from(self, full_name: str, offset: int, stream: str = "stdout") -> tuple[str, int]:
         """Text appended since `offset` (for follow): (text, new_offset). Starts over when the
@@ -178,19 +173,29 @@ class NodeClient:
         length = size - offset
         if length <= 0:
             return "", size
-        # A window edge inside a UTF-8 character makes supervisord answer HTTP 500: nudge it.
-        nudges = sorted(((a, b) for a in range(4) for b in range(4)), key=sum)
-        for cut_start, cut_end in nudges:
-            start, count = offset + cut_start, length - cut_start - cut_end
-            if count <= 0:
-                break
+        windows = [
+            (offset + a, length - a - b)
+            for a, b in sorted(((a, b) for a in range(4) for b in range(4)), key=sum)
+            if length - a - b > 0
+        ]
+        try:
+            return self.nudged(
+                windows,
+                lambda w: (self.call(f"readProcess{kind}Log", full_name, w[0], w[1]), sum(w)),
+            )
+        except errors.ServerError:
+            return "", offset
+
+    @staticmethod
+    def nudged(windows: Sequence[W], read: Callable[[W], T]) -> T:
+        """Read the first byte window supervisord can answer. It answers HTTP 500 when a
+        window's edge splits a UTF-8 character; moving the edge by a byte or two fixes it."""
+        for window in windows[:-1]:
             try:
-                text = self.call(f"readProcess{kind}Log", full_name, start, count)
-                return text, start + count
-            except errors.NodeUnreachable as exc:
-                if "HTTP 500" not in exc.reason:
-                    raise
-        return "", offset
+                return read(window)
+            except errors.ServerError:
+                continue
+        return read(windows[-1])
 
     # --- reload ------------------------------------------------------------------------
 

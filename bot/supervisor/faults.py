@@ -65,6 +65,8 @@ def map_transport_error(
             return errors.NodeMisconfigured(
                 node, f"no XML-RPC endpoint at {url} (is this supervisord's address?)"
             )
+        if exc.errcode == 500:
+            return errors.ServerError(node, f"HTTP 500 {exc.errmsg}")
         return errors.NodeUnreachable(node, f"HTTP {exc.errcode} {exc.errmsg}")
     if isinstance(exc, TimeoutError | socket.timeout):
         return errors.NodeUnreachable(node, f"no answer within {timeout:g}s")
