@@ -57,17 +57,22 @@ def short_tmp() -> Path:
 
 @pytest.fixture
 def supervisor() -> Iterator[EmbeddedSupervisor]:
-    sv = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS, http_port=free_port())
-    sv.start()
-    wait_until(lambda: _running(sv) >= 3, 10)
+    sv = start_sample(http=True)
     yield sv
     sv.stop()
 
 
-def _running(sv: EmbeddedSupervisor) -> int:
+def start_sample(
+    programs: str = PROGRAMS, running: int = 3, http: bool = False
+) -> EmbeddedSupervisor:
+    """A started supervisord with `programs`, once at least `running` processes are RUNNING."""
     from bot.supervisor.client import NodeClient
 
-    return sum(p.state == "RUNNING" for p in NodeClient(sv.node()).all_processes())
+    sv = EmbeddedSupervisor(short_tmp() / "sv", programs, http_port=free_port() if http else None)
+    sv.start()
+    client = NodeClient(sv.node())
+    wait_until(lambda: sum(p.state == "RUNNING" for p in client.all_processes()) >= running, 15)
+    return sv
 
 
 def wait_until(predicate: Callable[[], object], seconds: float, interval: float = 0.05) -> None:

@@ -13,17 +13,14 @@ import pytest
 
 from bot.embedded import EmbeddedSupervisor
 from bot.supervisor.client import NodeClient
-from tests.conftest import PROGRAMS, basic_toml, short_tmp, wait_until
+from tests.conftest import basic_toml, start_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def sv() -> Iterator[EmbeddedSupervisor]:
-    sup = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS)
-    sup.start()
-    client = NodeClient(sup.node())
-    wait_until(lambda: sum(p.state == "RUNNING" for p in client.all_processes()) >= 3, 15)
+    sup = start_sample()
     yield sup
     sup.stop()
 

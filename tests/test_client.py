@@ -19,7 +19,7 @@ from bot.embedded import EmbeddedSupervisor
 from bot.supervisor.client import NodeClient, wait_for_state
 from bot.supervisor.faults import NO_RPCINTERFACE
 from bot.supervisor.fleet import Fleet
-from tests.conftest import PROGRAMS, PY, free_port, short_tmp, wait_until
+from tests.conftest import PROGRAMS, PY, free_port, short_tmp, start_sample, wait_until
 
 # Lines dense with 2-, 3- and 4-byte UTF-8 characters.
 UTF8_LINE = "é€😀" * 10
@@ -62,10 +62,7 @@ autostart=false
 @pytest.fixture(scope="module")
 def sv() -> Iterator[EmbeddedSupervisor]:
     """One supervisord for the read-mostly tests of this module (tests restore what they change)."""
-    sup = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS + UTF8_PROGRAMS, http_port=free_port())
-    sup.start()
-    client = NodeClient(sup.node())
-    wait_until(lambda: sum(p.state == "RUNNING" for p in client.all_processes()) >= 5, 15)
+    sup = start_sample(PROGRAMS + UTF8_PROGRAMS, running=5, http=True)
     yield sup
     sup.stop()
 

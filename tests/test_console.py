@@ -12,15 +12,12 @@ from bot.console import BANNER, Console
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Runtime
 from bot.supervisor.client import NodeClient
-from tests.conftest import PROGRAMS, basic_toml, short_tmp, wait_until
+from tests.conftest import basic_toml, start_sample
 
 
 @pytest.fixture(scope="module")
 def sv() -> Iterator[EmbeddedSupervisor]:
-    sup = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS)
-    sup.start()
-    client = NodeClient(sup.node())
-    wait_until(lambda: sum(p.state == "RUNNING" for p in client.all_processes()) >= 3, 15)
+    sup = start_sample()
     yield sup
     sup.stop()
 

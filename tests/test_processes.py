@@ -13,7 +13,14 @@ from bot.embedded import EmbeddedSupervisor
 from bot.processes import ProcessService
 from bot.services import Services
 from bot.supervisor.client import NodeClient
-from tests.conftest import PROGRAMS, PY, basic_toml, make_settings, short_tmp, wait_until
+from tests.conftest import (
+    PROGRAMS,
+    PY,
+    basic_toml,
+    make_settings,
+    start_sample,
+    wait_until,
+)
 
 EXTRA = f"""
 [program:leaky]
@@ -24,10 +31,7 @@ startsecs=0
 
 @pytest.fixture(scope="module")
 def sv() -> Iterator[EmbeddedSupervisor]:
-    sup = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS + EXTRA)
-    sup.start()
-    client = NodeClient(sup.node())
-    wait_until(lambda: sum(p.state == "RUNNING" for p in client.all_processes()) >= 4, 15)
+    sup = start_sample(PROGRAMS + EXTRA, running=4)
     yield sup
     sup.stop()
 

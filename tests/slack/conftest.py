@@ -9,8 +9,11 @@ import pytest
 
 from bot.embedded import EmbeddedSupervisor
 from bot.slack.serve import build_services
-from bot.supervisor.client import NodeClient
-from tests.conftest import PROGRAMS, basic_toml, free_port, make_settings, short_tmp, wait_until
+from tests.conftest import (
+    basic_toml,
+    make_settings,
+    start_sample,
+)
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Harness, slack_env
 
@@ -52,9 +55,7 @@ def slack(make_slack: MakeHarness) -> Harness:
 @pytest.fixture(scope="module")
 def module_slack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     """One supervisord + app for a whole module (the matrix, the fuzzer): rows share it."""
-    sv = EmbeddedSupervisor(short_tmp() / "sv", PROGRAMS, http_port=free_port()).start()
-    node = NodeClient(sv.node())
-    wait_until(lambda: sum(p.state == "RUNNING" for p in node.all_processes()) >= 3, 10)
+    sv = start_sample(http=True)
     fake = FakeSlack().start()
     tmp = tmp_path_factory.mktemp("slack")
     services = build_services(make_settings(tmp, basic_toml(sv), slack_env(fake)))
