@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot import errors, grammar, names
 from bot.auth import Access
@@ -115,15 +116,12 @@ class Dispatcher:
         signal = command.args[1] if command.verb == "signal" else ""
         patterns = command.args[:1] if command.verb == "signal" else command.args
         reports = [self.processes.act(access, command.verb, p, signal) for p in patterns]
-        report = reports[0]
-        for extra in reports[1:]:
-            report = type(report)(
-                report.action,
-                f"{report.pattern} {extra.pattern}",
-                report.actor,
-                report.outcomes + extra.outcomes,
-                report.seconds + extra.seconds,
-            )
+        report = replace(
+            reports[0],
+            pattern=" ".join(r.pattern for r in reports),
+            outcomes=tuple(o for r in reports for o in r.outcomes),
+            seconds=sum(r.seconds for r in reports),
+        )
         return ActionReply(report, access.actor.mention)
 
     def _reload(self, access: Access, command: Command) -> Reply:

@@ -150,7 +150,7 @@ def button(choice: Choice, index: int | str, label: str | None = None) -> Button
     )
 
 
-def share_button() -> ButtonElement:
+def share_button(command_text: str = "share") -> ButtonElement:
     """ "Share in channel" on read-only answers (which are ephemeral to the asker).
 
     Not a `sup_cmd:` button: the Slack plumbing handles action_id `sup_share`. It sets the
@@ -159,7 +159,9 @@ def share_button() -> ButtonElement:
     (`strip_share`), naming who shared it.
     """
     return ButtonElement(
-        text=PlainTextObject(text="Share in channel"), action_id=SHARE_ACTION_ID, value="share"
+        text=PlainTextObject(text="Share in channel"),
+        action_id=SHARE_ACTION_ID,
+        value=command_text[:2000] or "status",
     )
 
 

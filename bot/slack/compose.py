@@ -7,25 +7,24 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
 )
 
 from bot.grammar import Command
 from bot.memo import Memo, Same
 from bot.render.blocks import (
+    SHARE_ACTION_ID,
     RenderContext,
+    context,
     escape,
     fallback_text,
     render_blocks,
+    section,
+    share_button,
     strip_share,
 )
 from bot.replies import MessageReply, Reply, StatusReply
 
-SHARE_ACTION = "sup_share"
+SHARE_ACTION = SHARE_ACTION_ID
 MAX_BLOCKS = 50
 # Read-only answers: shown to the asker only, with a button to share them.
 READ_ONLY = {"status", "info", "tail", "jobs", "commands", "help", "job", "snooze"}
@@ -85,7 +84,7 @@ def _message(reply: Reply, command: Command | None, share: bool, note: str) -> P
     elif not _set_share_value(blocks, command.text):
         blocks.append(share_block(command.text).to_dict())
     if note:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note[:2900])]).to_dict())
+        blocks.append(context(note).to_dict())
     if len(blocks) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - 1] + blocks[-1:]
     return {"text": fallback_text(reply), "blocks": blocks}
@@ -102,16 +101,7 @@ def _set_share_value(blocks: list[dict[str, Any]], command_text: str) -> bool:
 
 
 def share_block(command_text: str) -> ActionsBlock:
-    return ActionsBlock(
-        block_id="sup_share",
-        elements=[
-            ButtonElement(
-                text=PlainTextObject(text="Share in channel"),
-                action_id=SHARE_ACTION,
-                value=command_text[:2000] or "status",
-            )
-        ],
-    )
+    return ActionsBlock(block_id="sup_share", elements=[share_button(command_text)])
 
 
 def shared(reply: Reply, command: Command, user: str) -> Payload:
@@ -123,11 +113,11 @@ def progress(command: Command, mention: str) -> Payload:
     doing = PROGRESS.get(command.verb, "Working on")
     what = " ".join(command.args) if command.verb != "reload" else "the configuration"
     text = f":hourglass_flowing_sand: {doing} `{escape(what)[:200]}`… (requested by {mention})"
-    return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+    return {"text": text, "blocks": [section(text).to_dict()]}
 
 
 def plain(text: str) -> Payload:
     return {
         "text": text[:300],
-        "blocks": [SectionBlock(text=MarkdownTextObject(text=text[:2900])).to_dict()],
+        "blocks": [section(text).to_dict()],
     }
