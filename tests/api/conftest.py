@@ -181,11 +181,9 @@ def api_services(
 @pytest.fixture(scope="session")
 def api_supervisor() -> Iterator[EmbeddedSupervisor]:
     """Shared by the API tests: tests that change state put it back."""
-    sv = EmbeddedSupervisor(short_tmp() / "sv", API_PROGRAMS)
-    sv.start()
-    from tests.conftest import _running
+    from tests.conftest import start_sample
 
-    wait_until(lambda: _running(sv) >= 5, 15)
+    sv = start_sample(API_PROGRAMS, running=5)
     yield sv
     sv.stop()
 

@@ -9,10 +9,13 @@ Each row asserts on what Slack received and on what happened to the real process
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.supervisor.client import NodeClient
-from tests.slack.fake_slack import Call
+from tests.conftest import wait_until
+from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.harness import Harness
 
 # What the user sees for each outcome (the text Slack received).
@@ -71,6 +74,16 @@ MATRIX = [
 ]
 
 
+def settle(fake: FakeSlack, quiet: float = 0.3, seconds: float = 10) -> None:
+    """Wait (bounded) until the fake has received no call for `quiet` seconds."""
+    deadline = time.monotonic() + seconds
+    count, since = len(fake.calls), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.02)
+        if len(fake.calls) != count:
+            count, since = len(fake.calls), time.monotonic()
+
+
 def target_of(command: str) -> str | None:
     words = command.split()
     if words[0] not in ("restart", "stop"):
@@ -86,6 +99,11 @@ def test_authorization_matrix(
     assert slack.supervisor is not None
     node = NodeClient(slack.supervisor.node())
     target = target_of(command)
+    # Rows share one app: let the previous row's last messages (a click answers in place and
+    # in the channel) and its restart finish, so they cannot be taken for this row's.
+    settle(fake)
+    if target:
+        wait_until(lambda: node.process(target).state not in ("STARTING", "STOPPING"), 10)
     before = node.process(target).pid if target else None
     mark = fake.mark()
     if surface == "slash":
