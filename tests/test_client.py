@@ -345,6 +345,50 @@ def test_hung_node_gives_no_answer_within_its_timeout(hung_port: int) -> None:
     assert str(exc.value) == "node `hung` unreachable (no answer within 0.5s)"
 
 
+@pytest.fixture
+def garbage_port() -> Iterator[int]:
+    """A TCP server that answers every connection with an HTTP 200 whose body is not XML."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(
+                    b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\nhello, I am not supervisord"
+                )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    done.set()
+    thread.join(5)
+    server.close()
+
+
+def test_an_answer_that_is_not_xml_rpc_is_a_clear_protocol_error(garbage_port: int) -> None:
+    url = f"http://127.0.0.1:{garbage_port}"
+    with pytest.raises(errors.NodeMisconfigured) as exc:
+        NodeClient(NodeSettings("odd", url, timeout=2)).all_processes()
+    assert str(exc.value).startswith(f"node `odd`: the answer at {url} is not XML-RPC (")
+    assert str(exc.value).endswith("is this supervisord's address?")
+
+
+def test_a_programming_error_is_not_disguised_as_an_unreachable_node(client: NodeClient) -> None:
+    # xmlrpc cannot marshal an object: a bug in supbot, which must reach the top-level handler
+    # (error id + traceback), not read "node unreachable (TypeError)".
+    with pytest.raises(TypeError):
+        client.call("getProcessInfo", object())
+
+
 def test_supervisord_without_rpcinterface_is_explained() -> None:
     bare = EmbeddedSupervisor(short_tmp() / "norpc", "", rpcinterface=False)
     with bare, pytest.raises(errors.NodeMisconfigured) as exc:

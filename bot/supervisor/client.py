@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from bot import errors
 from bot.config import NodeSettings
 from bot.domain import LogTail, ProcessInfo, ReloadDiff
-from bot.supervisor.faults import map_fault, map_transport_error
+from bot.supervisor.faults import TRANSPORT_ERRORS, map_fault, map_transport_error
 from bot.supervisor.transport import new_proxy
 
 MAX_TAIL_LINES = 1000
@@ -50,9 +50,9 @@ class NodeClient:
             return getattr(proxy, name)(*args)
         except xmlrpc.client.Fault as fault:
             raise map_fault(self.name, fault, target) from fault
-        except (OSError, xmlrpc.client.ProtocolError, Exception) as exc:
-            if isinstance(exc, errors.SupbotError):
-                raise
+        except TRANSPORT_ERRORS as exc:
+            # Only what the network or the peer can cause: anything else is a bug and reaches
+            # the top-level handler with its traceback, not "node unreachable (TypeError)".
             mapped = map_transport_error(self.name, settings.url, settings.timeout, exc)
             raise mapped from exc
         finally:

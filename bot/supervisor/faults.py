@@ -12,6 +12,17 @@ from supervisor.xmlrpc import Faults
 
 from bot import errors
 
+# What a node (or whatever answers at its address) can make a call raise. xmlrpc's
+# ResponseError and expat's ExpatError mean the answer was not XML-RPC; OSError covers
+# refused, reset, timed out, missing socket and TLS errors.
+TRANSPORT_ERRORS = (
+    OSError,
+    http.client.HTTPException,
+    xmlrpc.client.ProtocolError,
+    xmlrpc.client.ResponseError,
+    ExpatError,
+)
+
 NO_RPCINTERFACE = (
     "supervisord has no [rpcinterface:supervisor] section; add it "
     "(rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface) and restart supervisord"
@@ -54,7 +65,7 @@ def map_fault(node: str, fault: xmlrpc.client.Fault, target: str = "") -> errors
 def map_transport_error(
     node: str, url: str, timeout: float, exc: BaseException
 ) -> errors.SupbotError:
-    """Socket, HTTP and parse errors → NodeUnreachable / NodeMisconfigured."""
+    """One of TRANSPORT_ERRORS → NodeUnreachable / NodeMisconfigured."""
     path = url[len("unix://") :] if url.startswith("unix://") else url
     if isinstance(exc, xmlrpc.client.ProtocolError):
         if exc.errcode == 401:
@@ -82,8 +93,19 @@ def map_transport_error(
         return errors.NodeUnreachable(node, "connection refused")
     if isinstance(exc, ssl.SSLError):
         return errors.NodeUnreachable(node, f"TLS error: {exc.reason or exc}")
-    if isinstance(exc, http.client.HTTPException | ExpatError):
-        return errors.NodeUnreachable(node, f"not an XML-RPC answer ({type(exc).__name__})")
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return errors.NodeUnreachable(node, "closed the connection without answering")
     if isinstance(exc, OSError):
         return errors.NodeUnreachable(node, exc.strerror or type(exc).__name__)
-    return errors.NodeUnreachable(node, type(exc).__name__)
+    # Something answered, but not supervisord's XML-RPC (another service on that port, a proxy
+    # error page, garbage).
+    return errors.NodeMisconfigured(
+        node,
+        f"the answer at {url} is not XML-RPC ({type(exc).__name__}: {_short(exc)}); "
+        "is this supervisord's address?",
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:80] + ("…" if len(text) > 80 else "")
