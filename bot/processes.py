@@ -83,10 +83,7 @@ class ProcessService:
 
     def status(self, access: Access, pattern: str = "", fresh: bool = False) -> StatusView:
         _, node = names.split_node(pattern) if pattern else ("", None)
-        nodes = [node] if node and node in self.fleet.clients else None
-        if node and nodes is None and not names.is_glob(node):
-            self.fleet.client(node)  # raises a UsageError naming the known nodes
-        statuses = self.fleet.status(nodes, fresh=fresh)
+        statuses = self.fleet.status(self.fleet.nodes_for(node), fresh=fresh)
         # Everyone with the same grants asking about the same read gets the same view: computed
         # once (20 people at once in an incident), and the very same tuples, so the Slack
         # layer can reuse its rendering too.
@@ -101,13 +98,14 @@ class ProcessService:
 
     def find(self, access: Access, pattern: str, action: str = "info") -> list[ProcessInfo]:
         """The visible processes `pattern` names; refuses when the role is too low."""
-        processes, statuses = self.fleet.processes(fresh=True)
+        _, node = names.split_node(pattern)
+        # Only the nodes the pattern can be on: `info web@a` must not wait for a hung node b.
+        processes, statuses = self.fleet.processes(self.fleet.nodes_for(node), fresh=True)
         try:
             found = names.resolve(access.visible(processes), pattern)
         except errors.NoSuchProcess:
-            _, node = names.split_node(pattern)
-            for status in statuses:
-                if status.error and node in (None, status.node):
+            for status in statuses:  # only the nodes the pattern can be on
+                if status.error:
                     raise errors.NodeUnreachable(status.node, status.error) from None
             raise
         denied = [p for p in found if not access.allows(action, p)]

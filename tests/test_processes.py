@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from tests.conftest import (
     PY,
     basic_toml,
     make_settings,
+    short_tmp,
     start_sample,
     wait_until,
 )
@@ -94,6 +98,53 @@ def test_name_on_a_down_node_says_the_node_is_down(with_down_node: Services) -> 
         with_down_node.processes.act(access(with_down_node), "restart", "nothing")
     # a name found on a live node works while the other node is down
     assert with_down_node.processes.act(access(with_down_node), "restart", "worker:worker_00").ok
+
+
+HUNG_PROGRAMS = f"""
+[program:api]
+command={PY} -c "import time; time.sleep(100000)"
+startsecs=0
+"""
+
+
+@pytest.fixture
+def with_hung_node(sv: EmbeddedSupervisor, tmp_path: Path) -> Iterator[Services]:
+    """A second real supervisord, SIGSTOPped: it accepts connections and never answers."""
+    hung = EmbeddedSupervisor(short_tmp() / "hung", HUNG_PROGRAMS).start()
+    assert hung.process is not None
+    extra = f'[[nodes]]\nname = "hung"\nurl = "{hung.url}"\ntimeout = "5s"\n'
+    svc = Services.build(make_settings(tmp_path, basic_toml(sv, extra)))
+    os.kill(hung.process.pid, signal.SIGSTOP)
+    try:
+        yield svc
+    finally:
+        os.kill(hung.process.pid, signal.SIGCONT)
+        svc.close()
+        hung.stop()
+
+
+def test_a_hung_node_does_not_delay_answers_about_another_node(
+    with_hung_node: Services,
+) -> None:
+    svc, who = with_hung_node, access(with_hung_node)
+    # The hung node's timeout is 5 s: an answer within 2 s means it was not asked at all.
+    for ask in (
+        lambda: svc.processes.info(who, "web@local"),
+        lambda: svc.processes.tail(who, "web@local", 5),
+        lambda: svc.processes.status(who, "web@local", fresh=True),
+        lambda: svc.processes.act(who, "signal", "idle@local", "HUP"),
+    ):
+        started = time.monotonic()
+        ask()
+        assert time.monotonic() - started < 2.0
+    assert svc.processes.info(who, "web@local").process.node == "local"
+    # Without @node every node is asked: the hung one costs its timeout once, no more, and
+    # the healthy node's process is still the answer.
+    started = time.monotonic()
+    assert svc.processes.info(who, "worker:worker_00").process.node == "local"
+    assert time.monotonic() - started < 5.0 + 2.5
+    with pytest.raises(errors.NodeUnreachable, match=r"node `hung` unreachable \(no answer"):
+        svc.processes.info(who, "api@hung")
 
 
 def test_status_in_a_narrow_channel_shows_only_its_programs(services: Services) -> None:

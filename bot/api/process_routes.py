@@ -48,7 +48,7 @@ def guarded(
     try:
         return call()
     except errors.NoSuchProcess:
-        processes, statuses = services.fleet.processes()
+        processes, statuses = services.fleet.processes(services.fleet.nodes_for(node))
         for status in statuses:
             if status.error and (node is None or fnmatchcase(status.node, node)):
                 raise errors.NodeUnreachable(status.node, status.error) from None

@@ -6,8 +6,9 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from fnmatch import fnmatchcase
 
-from bot import errors
+from bot import errors, names
 from bot.config import NodeSettings
 from bot.domain import NodeStatus, ProcessInfo
 from bot.supervisor.client import NodeClient
@@ -32,14 +33,26 @@ class Fleet:
             known = ", ".join(self.clients)
             raise errors.UsageError(f"Unknown node `{node}`; nodes: {known}.") from None
 
+    def nodes_for(self, node: str | None) -> list[str] | None:
+        """The nodes a pattern's `@node` part can name (None: every node). Reading only those
+        keeps a hung node from delaying answers about the others; an unknown plain name is a
+        UsageError naming the known nodes."""
+        if node is None or node == "*":
+            return None
+        if node in self.clients:
+            return [node]
+        if not names.is_glob(node):
+            self.client(node)  # raises
+        return [name for name in self.clients if fnmatchcase(name, node)]
+
     @property
     def multi_node(self) -> bool:
         return len(self.clients) > 1
 
     def status(self, nodes: Iterable[str] | None = None, fresh: bool = False) -> list[NodeStatus]:
         """One NodeStatus per node (error set when unreachable), fetched in parallel."""
-        names = list(nodes) if nodes is not None else list(self.clients)
-        futures = [self._status_future(name, fresh) for name in names]
+        chosen = list(nodes) if nodes is not None else list(self.clients)
+        futures = [self._status_future(name, fresh) for name in chosen]
         return [f.result() for f in futures]
 
     def _status_future(self, name: str, fresh: bool) -> Future[NodeStatus]:
@@ -87,8 +100,10 @@ class Fleet:
             else:
                 self._cache.pop(node, None)
 
-    def processes(self, fresh: bool = False) -> tuple[list[ProcessInfo], list[NodeStatus]]:
-        statuses = self.status(fresh=fresh)
+    def processes(
+        self, nodes: Iterable[str] | None = None, fresh: bool = False
+    ) -> tuple[list[ProcessInfo], list[NodeStatus]]:
+        statuses = self.status(nodes, fresh=fresh)
         return [p for s in statuses for p in s.processes], statuses
 
     def close(self) -> None:
