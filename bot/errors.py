@@ -88,3 +88,10 @@ class Forbidden(SupbotError):
 
 class NotConfigured(SupbotError):
     """The channel or feature is not set up."""
+
+
+class StateUnavailable(SupbotError):
+    """The shared state database cannot be used: not a database, full, read-only, unreadable.
+    Nothing is recorded until it is fixed, so the action is refused rather than run unaudited."""
+
+    exit_code = 2

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from bot.audit import AuditLog
+from bot.cli import main
+from bot.errors import StateUnavailable
 from bot.state import DB_NAME, Store
 
 WRITER = """
@@ -130,3 +135,96 @@ def test_audit_since_and_prune(tmp_path: Path) -> None:
         1.5,
         "boom",
     )
+
+
+# --- the database removed, corrupted or full while supbot runs -----------------------------
+
+
+def test_a_removed_database_is_created_again_with_its_tables_and_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path)
+    audit = AuditLog(store)
+    audit.record("U1", "slash", "stop", "before", "ok")
+    store.path.unlink()
+    with caplog.at_level(logging.WARNING, "supbot.state"):
+        audit.record("U1", "slash", "stop", "after", "ok")  # not "no such table"
+        audit.record("U1", "slash", "stop", "again", "ok")
+        store.heartbeat("serve")
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and f"state database {store.path} was removed" in said[0]
+    # written to the file at the path, where every other process looks, not the unlinked one
+    assert [e.target for e in AuditLog(Store(tmp_path)).since()] == ["after", "again"]
+    assert store.health() is None
+
+
+def test_a_full_database_is_one_clear_error_logged_once_and_in_health(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path)
+    audit = AuditLog(store)
+    with store.connect() as db:  # a real SQLITE_FULL without filling the disk
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count={pages}")
+    with caplog.at_level(logging.INFO, "supbot.state"):
+        for _ in range(3):
+            with pytest.raises(StateUnavailable) as exc:
+                for i in range(1000):
+                    audit.record("U1", "slash", "restart", f"web-{i}" + "x" * 500, "ok")
+        assert str(exc.value).startswith(f"state database {store.path} is full (")
+        assert "database or disk is full" in str(exc.value)
+        assert store.health() == str(exc.value)
+        with store.connect() as db:
+            db.execute("PRAGMA max_page_count=1000000")  # space again
+        audit.record("U1", "slash", "restart", "web", "ok")
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [str(exc.value), f"state database {store.path} is writable again"]
+    assert store.health() is None
+
+
+def test_a_database_corrupted_while_running_is_an_error_naming_it_and_health_says_so(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path)
+    audit = AuditLog(store)
+    audit.record("U1", "slash", "stop", "web", "ok")
+    with store.connect() as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = store.path.stat().st_size
+    with store.path.open("r+b") as f:
+        f.write((b"this is not a database. " * size)[:size])
+    failures: list[BaseException] = []
+
+    def request() -> None:  # a request thread, with its own connection
+        try:
+            audit.record("U1", "slash", "start", "web", "ok")
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    worker.join(30)
+    (failure,) = failures
+    assert isinstance(failure, StateUnavailable)
+    line = f"state database {store.path} is not a database (file is not a database)"
+    assert str(failure).startswith(line)
+    assert (store.health() or "").startswith(line)
+
+
+def test_a_file_that_is_not_a_database_stops_the_start_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / DB_NAME).write_bytes(b"\x00garbage, not SQLite\n" * 100)
+    config = tmp_path / "supbot.toml"
+    config.write_text(
+        f'[storage]\ndir = "{state}"\n\n[[nodes]]\nname = "local"\nurl = "unix:///nonexistent"\n'
+    )
+    assert main(["--config", str(config), "audit"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"supbot: state database {state / DB_NAME} is not a database (file is not a database): "
+        "move it aside (or restore a backup) and restart; supbot creates a new one when none "
+        "is there"
+    ]

@@ -6,6 +6,7 @@ run — the same claims in the same shared state, so neither can double-run a jo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -13,10 +14,11 @@ import time
 from pathlib import Path
 
 from bot.config import JobSettings, Settings
+from bot.errors import StateUnavailable
 from bot.redact import Redactor
 from bot.scheduler import cron, notify
 from bot.scheduler.execute import ProgramMissing, environment, start, supervise
-from bot.scheduler.locks import Claim, Locks
+from bot.scheduler.locks import SUPERVISED, Claim, Locks
 from bot.scheduler.store import History, JobRun
 
 log = logging.getLogger("supbot.scheduler")
@@ -68,12 +70,17 @@ class Launcher:
             proc = start(job.command, job.cwd, environment(job.env, self._secrets), log_path)
         except (ProgramMissing, OSError) as exc:
             error = str(exc) if isinstance(exc, ProgramMissing) else f"cannot start: {exc}"
-            self.history.finish(
-                claim.run_id, "failed", None, "", error, should_notify(job, "failed")
-            )
+            try:
+                self.history.finish(
+                    claim.run_id, "failed", None, "", error, should_notify(job, "failed")
+                )
+            finally:
+                SUPERVISED.discard(claim.run_id)  # unrecorded: the next reap closes it
             self.notify()
             return claim
-        self.history.set_group(claim.run_id, proc.pid, str(log_path), time.time())
+        # A full state database is said once in the log: the run goes on, supervised as ever.
+        with contextlib.suppress(StateUnavailable):
+            self.history.set_group(claim.run_id, proc.pid, str(log_path), time.time())
         thread = threading.Thread(
             target=self._supervise,
             args=(job, claim.run_id, proc, log_path),
@@ -108,6 +115,7 @@ class Launcher:
             self._close_anyway(run_id)
         finally:
             self.threads.pop(run_id, None)
+            SUPERVISED.discard(run_id)
 
     def _close_anyway(self, run_id: int) -> None:
         for _ in range(5):

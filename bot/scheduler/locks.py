@@ -23,6 +23,11 @@ from bot.scheduler.store import History, JobRun, run_from_row
 
 HOST = os.uname().nodename
 
+# Runs a thread of this process is supervising. A run of ours that is not here (its outcome
+# could not be recorded: a full or broken state database) is closed by the next reap instead
+# of holding its lock for as long as this process lives.
+SUPERVISED: set[int] = set()
+
 
 @lru_cache(maxsize=1)
 def _my_start() -> float:
@@ -66,8 +71,18 @@ def group_alive(pgid: int, host: str = HOST) -> bool:
 
 
 def row_alive(row: sqlite3.Row) -> bool:
+    if _mine(row):
+        return row["id"] in SUPERVISED or group_alive(row["pgid"], row["host"])
     return process_alive(row["runner_pid"], row["runner_started"], row["host"]) or group_alive(
         row["pgid"], row["host"]
+    )
+
+
+def _mine(row: sqlite3.Row) -> bool:
+    return (
+        row["host"] == HOST
+        and row["runner_pid"] == os.getpid()
+        and abs(row["runner_started"] - _my_start()) < 1.0
     )
 
 
@@ -96,15 +111,13 @@ class Locks:
             if row["log_path"]:
                 output = self.read_output(row["log_path"])
                 Path(row["log_path"]).unlink(missing_ok=True)
+            error = "the process running this job stopped before it finished"
+            if _mine(row):
+                error = "supbot could not record how this run ended (see its log)"
             db.execute(
                 "UPDATE job_runs SET status='interrupted', ended=?, output=?, error=?, "
                 "notify_pending=1 WHERE id=? AND status='running'",
-                (
-                    time.time(),
-                    output,
-                    "the process running this job stopped before it finished",
-                    row["id"],
-                ),
+                (time.time(), output, error, row["id"]),
             )
             closed.append(row["id"])
         return closed
@@ -150,6 +163,7 @@ class Locks:
                 (job, trigger, actor, slot, time.time(), os.getpid(), _my_start(), HOST),
             )
             run_id = int(cur.lastrowid or 0)
+            SUPERVISED.add(run_id)  # before the commit: a reap in another thread must not close it
             _answer(db, request, "started", run_id, "")
             return Claim(run_id=run_id)
 

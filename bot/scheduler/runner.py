@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from bot.errors import StateUnavailable
 from bot.scheduler.execute import TERM_GRACE
 from bot.scheduler.jobs import RUNNER, JobService
 from bot.scheduler.launch import Launcher
@@ -51,6 +52,9 @@ class Runner:
                 self._launchers.append(service.launcher)
             try:
                 self._tick(service, due)
+            except StateUnavailable:  # the store said so once; try again, no traceback each pass
+                self.stopping.wait(1.0)
+                continue
             except Exception:  # one bad pass (a locked database, a bug) must not stop the schedule
                 log.exception("scheduler pass failed; continuing")
                 self.stopping.wait(1.0)
