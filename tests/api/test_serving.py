@@ -19,7 +19,7 @@ AUTH = {"Authorization": f"Bearer {TOKENS['viewer']}"}
 
 def test_api_is_mounted_next_to_slack_events(api: Api) -> None:
     bolt = App(token="xoxb-test", signing_secret="s3cr3t", token_verification_enabled=False)
-    served = serve_app(http_app(bolt, api_routes(api.services)))
+    served = serve_app(http_app(bolt, api_routes(api.services), signing_secret="s3cr3t"))
     base = served.base
     try:
         assert requests.get(base + "/healthz", timeout=10).json() == {"ok": True}
