@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from tests.conftest import basic_toml, free_port, wait_until
 from tests.slack.fake_slack import FakeSlack
@@ -15,7 +16,10 @@ from tests.slack.harness import SECRET, signed_headers, slack_env, slash_body
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def serve(
+    tmp_path: Path, env: dict[str, str], *args: str, log: IO[str] | None = None
+) -> subprocess.Popen[str]:
+    """`supbot serve ARGS` in tmp_path (its supbot.toml); stderr to `log` when given."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     full.update(env, SUPBOT_CONFIG=str(tmp_path / "supbot.toml"), PYTHONPATH=str(ROOT))
     return subprocess.Popen(
@@ -23,7 +27,7 @@ def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[s
         cwd=tmp_path,
         env=full,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log or subprocess.PIPE,
         text=True,
     )
 
