@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -21,6 +22,9 @@ from bot.api.openapi import document
 from bot.api.problems import ApiError, for_exception, problem
 from bot.auth import Access
 from bot.services import Runtime, Services
+from bot.web.health import Health
+from bot.web.limits import BodyLimit
+from bot.web.refusals import RefusalLog
 
 ServicesSource = Callable[[], Services]
 Handler = Callable[[Request, Services, Access], Awaitable[Response]]
@@ -130,6 +134,10 @@ def api_routes(source: Runtime | Services | ServicesSource) -> list[BaseRoute]:
 build_api_routes = api_routes
 
 
-def api_app(source: Runtime | Services | ServicesSource) -> Starlette:
-    """The API alone (for `supbot api` and tests)."""
-    return Starlette(routes=api_routes(source))
+def api_app(source: Runtime | Services | ServicesSource, health: Health | None = None) -> Starlette:
+    """The API alone (for `supbot api` and tests), with GET /healthz (`health`'s checks).
+    Bodies past params.MAX_BODY are refused before they are buffered."""
+    return Starlette(
+        routes=[(health or Health()).route(), *api_routes(source)],
+        middleware=[Middleware(BodyLimit, max_bytes=params.MAX_BODY, refusals=RefusalLog())],
+    )

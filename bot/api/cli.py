@@ -11,6 +11,7 @@ from bot.api.app import api_app
 from bot.cli import add_command
 from bot.errors import UsageError
 from bot.services import Runtime
+from bot.web.health import Health, nodes_check
 
 if TYPE_CHECKING:
     import uvicorn
@@ -26,18 +27,21 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _server(runtime: Runtime, listen: str) -> uvicorn.Server:
-    import uvicorn
+def _server(runtime: Runtime, listen: str, health: Health | None = None) -> uvicorn.Server:
+    from bot.web.server import server
 
     host, port = parse_listen(listen)
-    config = uvicorn.Config(api_app(runtime), host=host, port=port, log_level="info")
-    return uvicorn.Server(config)
+    app = api_app(runtime, health or Health(nodes_check(runtime)))
+    return server(app, host, port)
 
 
-def start_api_server(runtime: Runtime, listen: str) -> tuple[uvicorn.Server, threading.Thread]:
+def start_api_server(
+    runtime: Runtime, listen: str, health: Health | None = None
+) -> tuple[uvicorn.Server, threading.Thread]:
     """Serve the API in a background thread (Socket Mode: `[api] listen`); returns the
-    uvicorn server (set `.should_exit = True` to stop it) and its thread."""
-    server = _server(runtime, listen)
+    uvicorn server (set `.should_exit = True` to stop it) and its thread. `health` is what
+    its /healthz checks (default: the nodes)."""
+    server = _server(runtime, listen, health)
     thread = threading.Thread(target=server.run, name="supbot-api", daemon=True)
     thread.start()
     return server, thread

@@ -72,7 +72,9 @@ def build_bot(
         signing_secret=secrets.signing_secret,
         # Socket Mode needs no signing secret: the WebSocket itself is authenticated.
         request_verification_enabled=not socket_mode,
-        token_verification_enabled=bool(secrets.bot_token),
+        # Bolt's auth.test at construction would make a Slack outage fatal at start;
+        # SlackLink confirms the token in the background and /healthz reports it.
+        token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack"),
         logger=logging.getLogger("supbot.bolt"),
     )

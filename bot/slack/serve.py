@@ -1,84 +1,37 @@
 """`supbot serve`: Socket Mode when SLACK_APP_TOKEN is set, or `--http` under uvicorn.
 
-HTTP mode serves Slack's requests (commands, interactivity, events) at POST /slack/events and
-a health check at GET /healthz, through Bolt's request dispatch on a thread pool so a slow
-listener never blocks the event loop.
+HTTP mode serves Slack's requests at POST /slack/events and GET /healthz (bot/slack/web.py).
+Neither mode needs Slack to be up to start: auth.test (SlackLink) and the Socket Mode
+connection are retried with backoff, and /healthz says what is down meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+import threading
+from typing import TYPE_CHECKING
 
-from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
-from slack_sdk.signature import SignatureVerifier
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from slack_sdk.errors import SlackClientError
 
 from bot import cli
 from bot.config import Settings
 from bot.services import Runtime, Services
+from bot.slack.web import EVENTS_PATH, http_app
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk.socket_mode.client import BaseSocketModeClient
+
+    from bot.web.health import Health
+
+__all__ = ["EVENTS_PATH", "http_app", "run"]
 
 log = logging.getLogger("supbot.slack")
 
-EVENTS_PATH = "/slack/events"
-
-
-def http_app(
-    app: App, extra_routes: Sequence[BaseRoute] = (), signing_secret: str = ""
-) -> Starlette:
-    """The ASGI app for `serve --http` (and for tests, under uvicorn on an ephemeral port);
-    `extra_routes` adds the JSON API (/api/v1) next to /slack/events.
-
-    Slash commands and button clicks are always acked with an empty 200 by supbot's
-    listeners, so once their signature is verified here (`signing_secret`) the 200 goes out
-    at once and Bolt handles the request on a worker thread: an ack never waits behind other
-    users' work for Bolt's middleware, thread hand-off and ack polling.
-    """
-    verifier = SignatureVerifier(signing_secret) if signing_secret else None
-    workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt-dispatch")
-
-    async def events(request: Request) -> Response:
-        body = await request.body()
-        bolt_request = to_bolt_request(request, body)
-        if verifier is not None and _acked_empty(bolt_request.body):
-            if not verifier.is_valid_request(body, dict(request.headers)):
-                return Response(status_code=401)
-            future = asyncio.get_running_loop().run_in_executor(workers, app.dispatch, bolt_request)
-            future.add_done_callback(_log_failure)
-            return Response(status_code=200)
-        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
-        return to_starlette_response(bolt_response)
-
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
-    return Starlette(
-        routes=[
-            Route(EVENTS_PATH, events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            *extra_routes,
-        ]
-    )
-
-
-def _acked_empty(body: dict[str, Any]) -> bool:
-    return is_slash_command(body) or is_block_actions(body)
-
-
-def _log_failure(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("dispatching a Slack request failed", exc_info=future.exception())
+FIRST_RETRY = 1.0
+MAX_RETRY = 60.0
 
 
 def configure(sub: argparse._SubParsersAction) -> None:
@@ -115,7 +68,10 @@ def build_services(settings: Settings) -> Services:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.alerts.service import AlertsWorker
     from bot.slack.app import attach_audit, build_bot
+    from bot.slack.link import SlackLink
+    from bot.web.health import Health, nodes_check
 
     runtime = Runtime(args.config, build_services)
     problem = startup_problem(runtime.settings, args.http)
@@ -125,34 +81,66 @@ def run(args: argparse.Namespace) -> int:
     bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
     runtime.on_reload.append(lambda services: attach_audit(bot, services))
     runtime.install_sighup()
-    from bot.alerts.service import AlertsWorker
-
+    link = SlackLink(bot.client).start()
+    health = Health(link.down, nodes_check(runtime))
     alerts = AlertsWorker(runtime.services).start()
     runtime.on_reload.append(alerts.restart_with)
     try:
         if args.http:
-            import uvicorn
-
-            log.info("serving Slack over HTTP on %s:%d%s", args.host, args.port, EVENTS_PATH)
-            from bot.api.app import api_routes
-
-            secret = runtime.settings.secrets.signing_secret
-            app = http_app(bot.app, api_routes(runtime), signing_secret=secret)
-            uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+            _serve_http(args, runtime, bot.app, health)
         else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            if runtime.settings.api_listen:
-                from bot.api.cli import start_api_server
-
-                start_api_server(runtime, runtime.settings.api_listen)
-            log.info("connecting to Slack in Socket Mode")
-            SocketModeHandler(bot.app, runtime.settings.secrets.app_token).start()
+            _serve_socket_mode(runtime, bot.app, health)
     finally:
+        link.stop()
         alerts.stop()
         bot.close()
         runtime.services.close()
     return 0
+
+
+def _serve_http(args: argparse.Namespace, runtime: Runtime, app: App, health: Health) -> None:
+    from bot.api.app import api_routes
+    from bot.web.server import server
+
+    log.info("serving Slack over HTTP on %s:%d%s", args.host, args.port, EVENTS_PATH)
+    secret = runtime.settings.secrets.signing_secret
+    asgi = http_app(app, api_routes(runtime), signing_secret=secret, health=health)
+    server(asgi, args.host, args.port).run()
+
+
+def _serve_socket_mode(runtime: Runtime, app: App, health: Health) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    if runtime.settings.api_listen:
+        from bot.api.cli import start_api_server
+
+        start_api_server(runtime, runtime.settings.api_listen, health)
+    handler = SocketModeHandler(app, runtime.settings.secrets.app_token)
+    connect_with_backoff(handler.client)
+    threading.Event().wait()  # as SocketModeHandler.start(): the client's threads do the work
+
+
+def connect_with_backoff(client: BaseSocketModeClient, stop: threading.Event | None = None) -> bool:
+    """Open the Socket Mode connection, retrying with backoff while Slack is unreachable
+    (once connected, slack-sdk's monitor reconnects by itself). False if stopped first."""
+    from bot.slack.link import describe
+
+    stop = stop or threading.Event()
+    delay, last = FIRST_RETRY, ""
+    log.info("connecting to Slack in Socket Mode")
+    while not stop.is_set():
+        try:
+            client.connect_to_new_endpoint(force=True)
+            log.info("connected to Slack in Socket Mode")
+            return True
+        except (SlackClientError, OSError) as exc:  # an outage: retried, never fatal
+            reason = describe(exc)
+            if reason != last:
+                log.warning("Socket Mode connection failed: %s; retrying with backoff", reason)
+            last = reason
+        stop.wait(delay)
+        delay = min(delay * 2, MAX_RETRY)
+    return False
 
 
 cli.add_command("serve", configure, run)

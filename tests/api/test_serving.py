@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 import requests
 from slack_bolt import App
@@ -19,7 +21,7 @@ AUTH = {"Authorization": f"Bearer {TOKENS['viewer']}"}
 
 def test_api_is_mounted_next_to_slack_events(api: Api) -> None:
     bolt = App(token="xoxb-test", signing_secret="s3cr3t", token_verification_enabled=False)
-    served = serve_app(http_app(bolt, api_routes(api.services)))
+    served = serve_app(http_app(bolt, api_routes(api.services), signing_secret="s3cr3t"))
     base = served.base
     try:
         assert requests.get(base + "/healthz", timeout=10).json() == {"ok": True}
@@ -70,3 +72,35 @@ def test_supbot_api_refuses_to_start_without_tokens(
     config.write_text(text.split("[[api_tokens]]")[0])
     assert main(["--config", str(config), "api"]) == 2
     assert "The API is off" in capsys.readouterr().err
+
+
+def test_supbot_api_refuses_big_bodies_drops_slow_heads_and_reports_health(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in TOKEN_ENV.items():
+        monkeypatch.setenv(name, value)
+    host, port = "127.0.0.1", free_port()
+    runtime = Runtime(str(api.services.settings.source))
+    server, thread = start_api_server(runtime, f"{host}:{port}")
+    try:
+        wait_until(lambda: server.started, 10)
+        assert requests.get(f"http://{host}:{port}/healthz", timeout=10).json() == {"ok": True}
+        with socket.create_connection((host, port), timeout=10) as conn:
+            conn.sendall(
+                b"POST /api/v1/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999\r\n\r\n"
+            )
+            assert conn.recv(4096).startswith(b"HTTP/1.1 413")
+        with socket.create_connection((host, port), timeout=2) as conn:
+            conn.sendall(b"GET /api/v1/processes HTTP/1.1\r\n")  # the rest never comes
+
+            def closed() -> bool:
+                try:
+                    return conn.recv(1024) == b""
+                except TimeoutError:
+                    return False
+
+            wait_until(closed, 40, 0.1)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        runtime.services.close()

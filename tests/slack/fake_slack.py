@@ -40,7 +40,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.calls: list[Call] = []
         self.cond = threading.Condition()
         self.usergroups: dict[str, list[str]] = {}
@@ -49,7 +49,7 @@ class FakeSlack:
         self._rate_limited: dict[str, int] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
-        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", port), self._handler())
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/api/"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

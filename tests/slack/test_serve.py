@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from tests.conftest import basic_toml, free_port, wait_until
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import SECRET, signed_headers, slack_env, slash_body
+from tests.slack.harness import BOT_TOKEN, SECRET, signed_headers, slack_env, slash_body
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def serve(
+    tmp_path: Path, env: dict[str, str], *args: str, log: IO[str] | None = None
+) -> subprocess.Popen[str]:
+    """`supbot serve ARGS` in tmp_path (its supbot.toml); stderr to `log` when given."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     full.update(env, SUPBOT_CONFIG=str(tmp_path / "supbot.toml"), PYTHONPATH=str(ROOT))
     return subprocess.Popen(
@@ -23,7 +29,7 @@ def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[s
         cwd=tmp_path,
         env=full,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log or subprocess.PIPE,
         text=True,
     )
 
@@ -73,5 +79,51 @@ def _get(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
     except OSError:
         return 0
+
+
+def test_serve_http_starts_while_slack_is_down_and_recovers(supervisor, tmp_path):
+    (tmp_path / "supbot.toml").write_text(basic_toml(supervisor))
+    slack_port, port = free_port(), free_port()
+    # nothing listens on slack_port yet: Slack is down when serve starts
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET}
+    env["SLACK_API_URL"] = f"http://127.0.0.1:{slack_port}/api/"
+    proc = serve(tmp_path, env, "--http", "--host", "127.0.0.1", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    fake = None
+    try:
+        wait_until(lambda: _get(base + "/healthz") == 503, 30, 0.1)
+        down = _get_json(base + "/healthz")
+        assert down["ok"] is False and "slack" in down["down"], down
+        assert proc.poll() is None  # still serving, not dead
+        fake = FakeSlack(port=slack_port).start()
+        wait_until(lambda: _get(base + "/healthz") == 200, 90, 0.2)
+        response_url = fake.response_url()
+        body = slash_body("status", "U0OPER", "C0OPS", response_url)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            **signed_headers(body, SECRET),
+        }
+        request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        path = "/" + response_url.split("/", 3)[3]
+        fake.wait_call("response", "worker_00", where=lambda c: c.path == path)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+        if fake is not None:
+            fake.stop()
+    assert "Traceback" not in err
+    assert err.count("Slack is not usable yet") <= 1, err  # one line, not one per retry
+
+
+def _get_json(url: str) -> dict:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return dict(json.load(response))
+    except urllib.error.HTTPError as error:
+        return dict(json.load(error))

@@ -4,6 +4,7 @@ fake Web API returns its ws:// URL); the real app acks the envelope and answers.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections.abc import Iterator
@@ -14,10 +15,10 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from websockets.sync.server import ServerConnection, serve
 
 from bot.slack.app import StaticServices, build_bot
-from bot.slack.serve import build_services
-from tests.conftest import basic_toml, make_settings
+from bot.slack.serve import build_services, connect_with_backoff
+from tests.conftest import basic_toml, free_port, make_settings, wait_until
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import PAYLOADS, slack_env
+from tests.slack.harness import BOT_TOKEN, PAYLOADS, slack_env
 
 
 class FakeSocket:
@@ -81,3 +82,49 @@ def test_socket_mode_acks_the_envelope_and_answers(
         bot.close()
         services.close()
         socket.server.shutdown()
+
+
+def test_socket_mode_keeps_retrying_while_slack_is_down_then_connects(
+    supervisor, tmp_path, caplog: pytest.LogCaptureFixture
+):
+    slack_port = free_port()  # nothing listens here yet: Slack is down
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-test",
+        "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
+    }
+    services = build_services(make_settings(tmp_path, basic_toml(supervisor), env))
+    bot = build_bot(StaticServices(services), services.settings.secrets, socket_mode=True)
+    handler = SocketModeHandler(bot.app, "xapp-1-test")
+    stop, connected = threading.Event(), []
+    caplog.set_level(logging.INFO, logger="supbot.slack")
+    worker = threading.Thread(
+        target=lambda: connected.append(connect_with_backoff(handler.client, stop))
+    )
+    worker.start()
+    fake = socket = None
+    try:
+        wait_until(lambda: "Socket Mode connection failed" in caplog.text, 30)
+        assert worker.is_alive()  # still trying, not given up
+        fake = FakeSlack(port=slack_port).start()
+        response_url = fake.response_url()
+        fields = dict(parse_qsl((PAYLOADS / "slash_command.txt").read_text().strip()))
+        fields.update(text="status", user_id="U0VIEWER", response_url=response_url)
+        envelope = {"envelope_id": "e-1", "type": "slash_commands", "payload": fields}
+        socket = FakeSocket([envelope])
+        fake.ws_url = socket.url
+        worker.join(90)
+        assert connected == [True]
+        assert socket.next()["envelope_id"] == "e-1"
+        fake.wait_call("response", "worker_00", where=lambda c: response_url.endswith(c.path))
+        assert caplog.text.count("Socket Mode connection failed") == 1  # one line per outage
+    finally:
+        stop.set()
+        worker.join(10)
+        handler.close()
+        bot.close()
+        services.close()
+        if socket is not None:
+            socket.server.shutdown()
+        if fake is not None:
+            fake.stop()

@@ -1,0 +1,1 @@
+"""What every supbot HTTP surface shares: body limits, timeouts, refusal logging, /healthz."""
