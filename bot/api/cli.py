@@ -11,7 +11,7 @@ from bot.api.app import api_app
 from bot.cli import add_command
 from bot.errors import UsageError
 from bot.services import Runtime
-from bot.web.health import Health, nodes_check
+from bot.web.health import Health, nodes_check, state_check
 
 if TYPE_CHECKING:
     import uvicorn
@@ -31,7 +31,7 @@ def _server(runtime: Runtime, listen: str, health: Health | None = None) -> uvic
     from bot.web.server import server
 
     host, port = parse_listen(listen)
-    app = api_app(runtime, health or Health(nodes_check(runtime)))
+    app = api_app(runtime, health or Health(nodes_check(runtime), state_check(runtime)))
     return server(app, host, port)
 
 

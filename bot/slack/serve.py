@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.alerts.service import AlertsWorker
     from bot.slack.app import attach_audit, build_bot
     from bot.slack.link import SlackLink
-    from bot.web.health import Health, nodes_check
+    from bot.web.health import Health, nodes_check, state_check
 
     runtime = Runtime(args.config, build_services)
     problem = startup_problem(runtime.settings, args.http)
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     runtime.on_reload.append(lambda services: attach_audit(bot, services))
     runtime.install_sighup()
     link = SlackLink(bot.client).start()
-    health = Health(link.down, nodes_check(runtime))
+    health = Health(link.down, nodes_check(runtime), state_check(runtime))
     alerts = AlertsWorker(runtime.services).start()
     runtime.on_reload.append(alerts.restart_with)
     try:

@@ -61,3 +61,13 @@ def nodes_check(runtime: Runtime) -> Check:
         return {f"node {s.node}": f"unreachable: {s.error}" for s in statuses if s.error}
 
     return nodes
+
+
+def state_check(runtime: Runtime) -> Check:
+    """The shared state database: removed, not a database, full or read-only."""
+
+    def state() -> dict[str, str]:
+        problem = runtime.services.store.health()
+        return {"state": problem} if problem else {}
+
+    return state

@@ -100,6 +100,15 @@ def test_supbot_api_refuses_big_bodies_drops_slow_heads_and_reports_health(
                     return False
 
             wait_until(closed, 40, 0.1)
+        store = runtime.services.store
+        with store.connect() as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = store.path.stat().st_size
+        with store.path.open("r+b") as f:  # the state database is damaged under the server
+            f.write((b"this is not a database. " * size)[:size])
+        answer = requests.get(f"http://{host}:{port}/healthz", timeout=10)
+        assert answer.status_code == 503
+        assert "is not a database" in answer.json()["down"]["state"]
     finally:
         server.should_exit = True
         thread.join(10)
