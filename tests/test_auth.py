@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import errors
-from bot.auth import Access, Authorizer
+from bot.auth import Access, Authorizer, Membership, refusal
 from bot.config import ApiToken, Settings, parse_settings
 from bot.domain import ProcessInfo
 
@@ -70,7 +70,7 @@ WEB, WORKER, WEB2, CRON2 = (
     proc("cron:cron", "node2"),
 )
 
-AUTH = Authorizer(settings(), lambda group: GROUPS.get(group, frozenset()))
+AUTH = Authorizer(settings(), lambda group: Membership(GROUPS.get(group, frozenset())))
 
 # channel, user, action, process, allowed
 TABLE = [
@@ -235,3 +235,35 @@ def test_api_token_gets_exactly_its_role_and_globs() -> None:
     assert not access.allows("reload", WORKER)
     assert access.allows_named("job_run", "jobs", "nightly")
     assert not access.allows_named("run", "commands", "cache-clear")
+
+
+# Slack could not confirm S0ONCALL's membership within its TTL: the last known list is kept.
+STALE = Authorizer(
+    settings(), lambda group: Membership(GROUPS.get(group, frozenset()), "internal_error")
+)
+UNREAD = Authorizer(settings(), lambda group: Membership(frozenset(), "ratelimited", False))
+
+
+def test_unconfirmed_group_membership_allows_viewing_but_not_actions() -> None:
+    access = STALE.explicit("U0PAGER", "home")
+    assert access.allows("status", WORKER)
+    assert not access.allows("start", WORKER)
+    with pytest.raises(errors.Forbidden) as exc:
+        access.require_role("start")
+    assert str(exc.value) == (
+        "You may not start from this surface: can't confirm your membership of @S0ONCALL right "
+        "now (Slack: internal_error) — actions need it; try again shortly."
+    )
+
+
+def test_a_group_never_read_grants_nothing_and_says_why() -> None:
+    access = UNREAD.for_channel("U0PAGER", "C0OPS", "slash")
+    assert access.allows("status", WORKER)  # viewers = ["*"]
+    assert not access.allows("start", WORKER)
+    assert "@S0ONCALL right now (Slack: ratelimited)" in refusal(access.actor, "start", "worker")
+
+
+def test_roles_named_directly_still_act_while_groups_are_unconfirmed() -> None:
+    access = STALE.for_channel("U0OPER", "C0OPS", "slash")
+    assert access.allows("restart", WEB) and access.actor.unconfirmed == ()
+    assert STALE.for_channel("U0ANYONE", "C0OPS", "slash").actor.unconfirmed == ()
