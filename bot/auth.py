@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from bot import errors
 from bot.config import ApiToken, ChannelBinding, Settings
 from bot.domain import ProcessInfo
-from bot.names import matches_all_names, matches_any
+from bot.names import matches_all_names, matches_any, split_node
 
 RANK = {"viewer": 1, "operator": 2, "admin": 3}
 _ROLE_NAMES = {rank: role for role, rank in RANK.items()}
@@ -124,6 +124,20 @@ class Access:
             RANK[g.role] >= need and any(fnmatchcase(name, glob) for glob in getattr(g, kind))
             for g in self.grants
         )
+
+    def admin_reaches(self, node: str) -> bool:
+        """An admin grant names programs on `node` (a glob without @node names every node)."""
+        return any(
+            fnmatchcase(node, split_node(p)[1] or "*")
+            for g in self.grants
+            if g.role == "admin"
+            for p in g.programs
+        )
+
+    def not_admin_over(self, processes: Iterable[ProcessInfo]) -> list[ProcessInfo]:
+        """The processes no admin grant covers: a reload of their node must be refused."""
+        admin = [g for g in self.grants if g.role == "admin"]
+        return [p for p in processes if not any(matches_any(p, g.programs) for g in admin)]
 
     def require_role(self, action: str) -> None:
         if self.max_role() < RANK[ACTION_ROLE[action]]:
