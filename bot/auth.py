@@ -139,6 +139,10 @@ class Access:
         admin = [g for g in self.grants if g.role == "admin"]
         return [p for p in processes if not any(matches_any(p, g.programs) for g in admin)]
 
+    def may_reload(self, node: str, programs: Iterable[ProcessInfo]) -> bool:
+        """Reload changes a whole node: admin over every program it has or would have."""
+        return self.admin_reaches(node) and not self.not_admin_over(programs)
+
     def require_role(self, action: str) -> None:
         if self.max_role() < RANK[ACTION_ROLE[action]]:
             raise errors.Forbidden(refusal(self.actor, action))

@@ -130,5 +130,4 @@ class ReloadService:
 
 def _covers(globs: tuple[str, ...], node: str, programs: list[ProcessInfo]) -> bool:
     """Would a binding (or token) with these program globs and admins may reload `node`?"""
-    admin = Access(Actor("", ""), (Grant("admin", globs),))
-    return admin.admin_reaches(node) and not admin.not_admin_over(programs)
+    return Access(Actor("", ""), (Grant("admin", globs),)).may_reload(node, programs)
