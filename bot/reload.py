@@ -85,6 +85,7 @@ class ReloadService:
     def _refusal(
         self, access: Access, node: str, missed: list[ProcessInfo], programs: list[ProcessInfo]
     ) -> str:
+        """Which programs are not covered, and who may reload this node instead."""
         names = list(dict.fromkeys(p.display_name for p in missed))
         shown = ", ".join(f"`{n}`" for n in names[:SHOWN_NAMES])
         if len(names) > SHOWN_NAMES:
@@ -94,26 +95,34 @@ class ReloadService:
         if actor.surface == "api":
             who = f"Token `{actor.id.removeprefix('api:')}` may not reload `{node}`"
             lacks = f"its programs do not cover {shown}"
-            can = [
-                f"`{t.name}`"
-                for t in self.settings.api_tokens
-                if t.role == "admin" and _covers(t.programs, node, programs)
-            ]
-            kind = "Tokens"
+            kind, can = "token", self._tokens_that_may(node, programs)
         else:
-            where = "here" if actor.channel else "from this surface"
+            where, whose = (
+                ("here", "this binding")
+                if actor.channel
+                else ("from this surface", "your bindings")
+            )
             who = f"You may not reload `{node}` {where}"
-            lacks = f"the admins of {'this binding' if actor.channel else 'your bindings'} do not cover {shown}"
-            can = [
-                f"channel `{b.id}`"
-                for b in self.settings.channels
-                if b.admins and _covers(b.programs, node, programs)
-            ]
-            kind = "Bindings"
+            lacks = f"the admins of {whose} do not cover {shown}"
+            kind, can = "binding", self._bindings_that_may(node, programs)
         fix = f'programs = ["*@{node}"] or ["*"]'
-        if can:
-            return f"{who}: {why}; {lacks}. {kind} that may reload `{node}`: {', '.join(can)} (or any with {fix})."
-        return f"{who}: {why}; {lacks}. No {kind.lower()[:-1]} may reload `{node}` yet: give one {fix} and the admin role."
+        if not can:
+            return f"{who}: {why}; {lacks}. No {kind} may reload `{node}` yet: give one {fix} and the admin role."
+        return f"{who}: {why}; {lacks}. {kind.capitalize()}s that may reload `{node}`: {', '.join(can)} (or any with {fix})."
+
+    def _bindings_that_may(self, node: str, programs: list[ProcessInfo]) -> list[str]:
+        return [
+            f"channel `{b.id}`"
+            for b in self.settings.channels
+            if b.admins and _covers(b.programs, node, programs)
+        ]
+
+    def _tokens_that_may(self, node: str, programs: list[ProcessInfo]) -> list[str]:
+        return [
+            f"`{t.name}`"
+            for t in self.settings.api_tokens
+            if t.role == "admin" and _covers(t.programs, node, programs)
+        ]
 
     def _audit(
         self,
