@@ -8,15 +8,16 @@ only bindings that name the user explicitly — `"*"` grants nothing there.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
 from bot import errors
 from bot.config import ApiToken, ChannelBinding, Settings
 from bot.domain import ProcessInfo
-from bot.names import matches_all_names, matches_any
+from bot.names import matches_all_names, matches_any, split_node
 
 RANK = {"viewer": 1, "operator": 2, "admin": 3}
+_ROLE_NAMES = {rank: role for role, rank in RANK.items()}
 
 # The least role each action needs.
 ACTION_ROLE = {
@@ -38,11 +39,25 @@ ACTION_ROLE = {
     "reload": "admin",
 }
 
-GroupMembers = Callable[[str], frozenset[str]]
+
+@dataclass(frozen=True)
+class Membership:
+    """A user group's members as last read from Slack.
+
+    `error` is empty when they were confirmed within the TTL; otherwise it says why Slack could
+    not be asked, and `members` is the last known list (empty when never read).
+    """
+
+    members: frozenset[str]
+    error: str = ""
+    ever_read: bool = True
 
 
-def no_groups(_group: str) -> frozenset[str]:
-    return frozenset()
+GroupMembers = Callable[[str], Membership]
+
+
+def no_groups(_group: str) -> Membership:
+    return Membership(frozenset())
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,9 @@ class Actor:
     surface: str  # slash | button | home | console | cli | api
     channel: str = ""
     name: str = ""
+    # (group ID, Slack's error) for user groups that would give this actor a role for actions
+    # but whose membership could not be confirmed within its TTL: refusals say so.
+    unconfirmed: tuple[tuple[str, str], ...] = ()
 
     @property
     def mention(self) -> str:
@@ -107,6 +125,24 @@ class Access:
             for g in self.grants
         )
 
+    def admin_reaches(self, node: str) -> bool:
+        """An admin grant names programs on `node` (a glob without @node names every node)."""
+        return any(
+            fnmatchcase(node, split_node(p)[1] or "*")
+            for g in self.grants
+            if g.role == "admin"
+            for p in g.programs
+        )
+
+    def not_admin_over(self, processes: Iterable[ProcessInfo]) -> list[ProcessInfo]:
+        """The processes no admin grant covers: a reload of their node must be refused."""
+        admin = [g for g in self.grants if g.role == "admin"]
+        return [p for p in processes if not any(matches_any(p, g.programs) for g in admin)]
+
+    def may_reload(self, node: str, programs: Iterable[ProcessInfo]) -> bool:
+        """Reload changes a whole node: admin over every program it has or would have."""
+        return self.admin_reaches(node) and not self.not_admin_over(programs)
+
     def require_role(self, action: str) -> None:
         if self.max_role() < RANK[ACTION_ROLE[action]]:
             raise errors.Forbidden(refusal(self.actor, action))
@@ -118,7 +154,22 @@ def refusal(actor: Actor, action: str, target: str = "") -> str:
     what = f"{action} `{target}`" if target else action
     if actor.surface == "api":
         return f"Token `{actor.id.removeprefix('api:')}` may not {what}: it needs the {role} role over it in its [[api_tokens]] entry."
+    if actor.unconfirmed and RANK[role] >= RANK["operator"]:
+        groups = ", ".join(f"@{g}" for g, _ in actor.unconfirmed)
+        why = "; ".join(dict.fromkeys(e for _, e in actor.unconfirmed))
+        return (
+            f"You may not {what} {where}: can't confirm your membership of {groups} right now "
+            f"(Slack: {why}) — actions need it; try again shortly."
+        )
     return f"You may not {what} {where}: it needs the {role} role in this channel's binding."
+
+
+@dataclass(frozen=True)
+class BindingRole:
+    """A user's role in one binding, and the unconfirmed groups that would have given more."""
+
+    role: str | None
+    unconfirmed: tuple[tuple[str, str], ...] = ()
 
 
 class Authorizer:
@@ -126,23 +177,31 @@ class Authorizer:
         self.settings = settings
         self.group_members = group_members
 
-    def role_in(self, binding: ChannelBinding, user: str, explicit_only: bool) -> str | None:
+    def role_in(self, binding: ChannelBinding, user: str, explicit_only: bool) -> BindingRole:
+        """Fail closed for actions: a user group whose membership Slack cannot confirm within
+        its TTL counts for viewing only (its last known members), never for operator/admin."""
+        confirmed = 0
+        stale_member = False
+        unconfirmed: list[tuple[str, str, int]] = []
         for role, members in (
             ("admin", binding.admins),
             ("operator", binding.operators),
             ("viewer", binding.viewers),
         ):
-            if self._member(user, members, explicit_only):
-                return role
-        return None
-
-    def _member(self, user: str, members: tuple[str, ...], explicit_only: bool) -> bool:
-        for m in members:
-            if m == user or (m == "*" and not explicit_only):
-                return True
-            if m.startswith("S") and user in self.group_members(m):
-                return True
-        return False
+            for m in members:
+                if m == user or (m == "*" and not explicit_only):
+                    confirmed = max(confirmed, RANK[role])
+                elif m.startswith("S"):
+                    group = self.group_members(m)
+                    member = user in group.members
+                    if not group.error:
+                        confirmed = max(confirmed, RANK[role] if member else 0)
+                    elif member or not group.ever_read:
+                        stale_member = stale_member or member
+                        unconfirmed.append((m, group.error, RANK[role]))
+        rank = max(confirmed, RANK["viewer"] if stale_member else 0)
+        notes = tuple((g, e) for g, e, r in unconfirmed if r > rank and r >= RANK["operator"])
+        return BindingRole(_ROLE_NAMES.get(rank), notes)
 
     def _grant(self, binding: ChannelBinding, role: str) -> Grant:
         return Grant(
@@ -165,18 +224,20 @@ class Authorizer:
                 "This channel is not set up for supbot. Add a [[channels]] binding with "
                 f'id = "{channel}" to {self.settings.source.name} and reload.'
             )
-        role = self.role_in(binding, user, explicit_only=False)
-        grants = (self._grant(binding, role),) if role else ()
-        return Access(actor, grants)
+        found = self.role_in(binding, user, explicit_only=False)
+        grants = (self._grant(binding, found.role),) if found.role else ()
+        return Access(replace(actor, unconfirmed=found.unconfirmed), grants)
 
     def explicit(self, user: str, surface: str, channel: str = "") -> Access:
         """App Home / DM / console: every binding naming the user (ID or user group)."""
-        grants = []
+        grants, unconfirmed = [], []
         for binding in self.settings.channels:
-            role = self.role_in(binding, user, explicit_only=True)
-            if role:
-                grants.append(self._grant(binding, role))
-        return Access(Actor(user, surface, channel), tuple(grants))
+            found = self.role_in(binding, user, explicit_only=True)
+            if found.role:
+                grants.append(self._grant(binding, found.role))
+            unconfirmed += [u for u in found.unconfirmed if u not in unconfirmed]
+        actor = Actor(user, surface, channel, unconfirmed=tuple(unconfirmed))
+        return Access(actor, tuple(grants))
 
     def for_console(self) -> Access:
         user = self.settings.console_user or ""

@@ -21,6 +21,7 @@ from bot.config_reader import (
     ConfigError,
     Reader,
     argv,
+    check_distinct_secrets,
     check_timezone,
     check_unique,
     env_string,
@@ -358,7 +359,11 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
     )
     check_unique(problems, "jobs", [j.name for j in settings.jobs])
     check_unique(problems, "commands", [c.name for c in settings.commands])
-    check_unique(problems, "channels", [c.id for c in settings.channels])
+    check_unique(problems, "channels", [c.id for c in settings.channels], "id")
+    check_unique(problems, "command_sources", [c.name for c in settings.command_sources])
+    check_unique(problems, "api_tokens", [t.name for t in settings.api_tokens])
+    tokens = [t.token for t in settings.api_tokens]
+    check_distinct_secrets(problems, "api_tokens", "token_env", tokens)
     if problems:
         raise ConfigError(str(source), problems)
     return settings

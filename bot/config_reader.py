@@ -142,7 +142,20 @@ def argv(r: Reader, key: str) -> tuple[str, ...]:
     return argv
 
 
-def check_unique(problems: list[str], key: str, names: list[str]) -> None:
+def check_unique(problems: list[str], key: str, names: list[str], field: str = "name") -> None:
+    """`key[i].field: duplicate 'x' (also key[j].field)`: the second one would be ignored."""
     for i, name in enumerate(names):
         if name and name in names[:i]:
-            problems.append(f"{key}[{i}].name: duplicate {name!r}")
+            first = names.index(name)
+            problems.append(f"{key}[{i}].{field}: duplicate {name!r} (also {key}[{first}].{field})")
+
+
+def check_distinct_secrets(problems: list[str], key: str, field: str, values: list[str]) -> None:
+    """Two entries holding the same secret: name both key paths, never the value."""
+    for i, value in enumerate(values):
+        if value and value in values[:i]:
+            first = values.index(value)
+            problems.append(
+                f"{key}[{i}].{field}: holds the same token as {key}[{first}].{field}; "
+                "every token must be different (a request would get the first one's rights)"
+            )

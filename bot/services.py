@@ -44,7 +44,7 @@ class Services:
         fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl)
         redactor = Redactor(settings.redaction_patterns)
         processes = ProcessService(fleet, audit, redactor)
-        reload = ReloadService(fleet, audit)
+        reload = ReloadService(fleet, audit, settings)
         dispatcher = Dispatcher(processes, reload)
         jobs = JobService(settings, store, audit, redactor)
         commands = CommandService(settings, audit, redactor)

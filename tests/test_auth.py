@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import errors
-from bot.auth import Access, Authorizer
+from bot.auth import Access, Authorizer, Membership, refusal
 from bot.config import ApiToken, Settings, parse_settings
 from bot.domain import ProcessInfo
 
@@ -70,7 +70,7 @@ WEB, WORKER, WEB2, CRON2 = (
     proc("cron:cron", "node2"),
 )
 
-AUTH = Authorizer(settings(), lambda group: GROUPS.get(group, frozenset()))
+AUTH = Authorizer(settings(), lambda group: Membership(GROUPS.get(group, frozenset())))
 
 # channel, user, action, process, allowed
 TABLE = [
@@ -235,3 +235,82 @@ def test_api_token_gets_exactly_its_role_and_globs() -> None:
     assert not access.allows("reload", WORKER)
     assert access.allows_named("job_run", "jobs", "nightly")
     assert not access.allows_named("run", "commands", "cache-clear")
+
+
+# Slack could not confirm S0ONCALL's membership within its TTL: the last known list is kept.
+STALE = Authorizer(
+    settings(), lambda group: Membership(GROUPS.get(group, frozenset()), "internal_error")
+)
+UNREAD = Authorizer(settings(), lambda group: Membership(frozenset(), "ratelimited", False))
+
+
+def test_unconfirmed_group_membership_allows_viewing_but_not_actions() -> None:
+    access = STALE.explicit("U0PAGER", "home")
+    assert access.allows("status", WORKER)
+    assert not access.allows("start", WORKER)
+    with pytest.raises(errors.Forbidden) as exc:
+        access.require_role("start")
+    assert str(exc.value) == (
+        "You may not start from this surface: can't confirm your membership of @S0ONCALL right "
+        "now (Slack: internal_error) — actions need it; try again shortly."
+    )
+
+
+def test_a_group_never_read_grants_nothing_and_says_why() -> None:
+    access = UNREAD.for_channel("U0PAGER", "C0OPS", "slash")
+    assert access.allows("status", WORKER)  # viewers = ["*"]
+    assert not access.allows("start", WORKER)
+    assert "@S0ONCALL right now (Slack: ratelimited)" in refusal(access.actor, "start", "worker")
+
+
+def test_roles_named_directly_still_act_while_groups_are_unconfirmed() -> None:
+    access = STALE.for_channel("U0OPER", "C0OPS", "slash")
+    assert access.allows("restart", WEB) and access.actor.unconfirmed == ()
+    assert STALE.for_channel("U0ANYONE", "C0OPS", "slash").actor.unconfirmed == ()
+
+
+# Reload changes a whole node: the admin grants must cover every program on it, including
+# those the reload would add. Nodes: local runs web + worker, node2 runs web + cron; the
+# reload would add `api` to local.
+NODE_PROGRAMS = {"local": [WEB, WORKER, proc("api:api")], "node2": [WEB2, CRON2]}
+
+# channel or "home", user, node, may reload
+RELOAD_TABLE = [
+    ("C0OPS", "U0ADMIN", "local", True),  # programs = ["*", "*@*"]
+    ("C0OPS", "U0ADMIN", "node2", True),
+    ("C0OPS", "U0OPER", "local", False),  # operator, not admin
+    ("C0OPS", "U0ANYONE", "node2", False),
+    ("C0N2", "U0N2ADM", "node2", True),  # programs = ["*@node2"]
+    ("C0N2", "U0N2ADM", "local", False),  # does not reach local at all
+    ("C0WEB", "U0WEBOP", "local", False),
+    ("C0WEBADM", "U0WEBADM", "local", False),  # admin over `web` only: not the whole node
+    ("C0WEBADM", "U0WEBADM", "node2", False),
+    ("C0LOCALAPPS", "U0APPADM", "local", False),  # web + worker, but not the added `api`
+    ("home", "U0ADMIN", "node2", True),
+    ("home", "U0N2ADM", "node2", True),
+    ("home", "U0WEBADM", "local", False),
+]
+
+RELOAD_CONFIG = """
+[[channels]]
+id = "C0WEBADM"
+programs = ["web"]
+admins = ["U0WEBADM"]
+
+[[channels]]
+id = "C0LOCALAPPS"
+programs = ["web@local", "worker:*@local"]
+admins = ["U0APPADM"]
+"""
+RELOAD_AUTH = Authorizer(settings(RELOAD_CONFIG))
+
+
+@pytest.mark.parametrize(("channel", "user", "node", "allowed"), RELOAD_TABLE)
+def test_reload_needs_admin_over_every_program_of_the_node(
+    channel: str, user: str, node: str, allowed: bool
+) -> None:
+    if channel == "home":
+        access = RELOAD_AUTH.explicit(user, "home")
+    else:
+        access = RELOAD_AUTH.for_channel(user, channel, "slash")
+    assert access.may_reload(node, NODE_PROGRAMS[node]) is allowed

@@ -258,3 +258,38 @@ def test_sighup_rereads_the_file_and_a_bad_file_keeps_the_old_one(tmp_path: Path
     finally:
         signal.signal(signal.SIGHUP, previous)
         runtime.services.close()
+
+
+TOKENS = """
+[[api_tokens]]
+name = "ci"
+token_env = "CI_TOKEN"
+role = "viewer"
+
+[[api_tokens]]
+name = "ops"
+token_env = "OPS_TOKEN"
+role = "admin"
+"""
+
+
+def test_two_api_tokens_with_the_same_value_are_an_error_naming_both(tmp_path: Path) -> None:
+    env = {"CI_TOKEN": "same-value-1234567890", "OPS_TOKEN": "same-value-1234567890"}
+    found = problems(MINIMAL + TOKENS, tmp_path, env)
+    assert found == [
+        "api_tokens[1].token_env: holds the same token as api_tokens[0].token_env; every token "
+        "must be different (a request would get the first one's rights)"
+    ]
+    assert not any("same-value" in p for p in found)
+
+
+def test_duplicate_api_token_names_and_channel_ids_are_errors(tmp_path: Path) -> None:
+    text = MINIMAL + TOKENS.replace('"ops"', '"ci"')
+    text += '[[channels]]\nid = "C0OPS"\n[[channels]]\nid = "C0OPS"\n'
+    text += '[[command_sources]]\nname = "artisan"\ncommand = ["a"]\n' * 2
+    found = problems(text, tmp_path, {"CI_TOKEN": "one-token-value", "OPS_TOKEN": "another-one"})
+    assert sorted(found) == [
+        "api_tokens[1].name: duplicate 'ci' (also api_tokens[0].name)",
+        "channels[1].id: duplicate 'C0OPS' (also channels[0].id)",
+        "command_sources[1].name: duplicate 'artisan' (also command_sources[0].name)",
+    ]

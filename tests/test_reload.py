@@ -10,6 +10,7 @@ import pytest
 
 from bot import errors
 from bot.auth import Access
+from bot.config import ApiToken
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.supervisor.client import NodeClient
@@ -178,5 +179,84 @@ admins = ["U0BADMIN"]
         access = svc.authorizer.for_channel("U0BADMIN", "C0B", "slash")
         assert svc.reload.nodes_for(access) == ["b"]
         assert [d.node for d in svc.reload.preview(access)] == ["b"]
+    finally:
+        svc.close()
+
+
+def scoped(sv: EmbeddedSupervisor, tmp_path: Path, programs: str) -> Services:
+    """C0OPS administers everything; C0APP's admin U0APPADM only `programs`."""
+    toml = f"""
+[storage]
+dir = "state"
+[[nodes]]
+name = "local"
+url = "{sv.url}"
+[[channels]]
+id = "C0OPS"
+programs = ["*"]
+admins = ["U0ADMIN"]
+[[channels]]
+id = "C0APP"
+programs = {programs}
+admins = ["U0APPADM"]
+"""
+    return Services.build(make_settings(tmp_path, toml))
+
+
+def test_admin_of_some_programs_of_a_node_may_not_reload_it(
+    sv: EmbeddedSupervisor, tmp_path: Path
+) -> None:
+    svc = scoped(sv, tmp_path, '["keep@local"]')
+    try:
+        access = svc.authorizer.for_channel("U0APPADM", "C0APP", "slash")
+        with pytest.raises(errors.Forbidden) as exc:
+            svc.reload.preview(access)
+        assert str(exc.value) == (
+            "You may not reload `local` here: a reload changes every program on that node, so "
+            "it needs the admin role over all of them; the admins of this binding do not cover "
+            "`change`, `remove`. Bindings that may reload `local`: channel `C0OPS` (or any with "
+            'programs = ["*@local"] or ["*"]).'
+        )
+        entry = svc.audit.since(60)[-1]
+        assert (entry.actor, entry.action, entry.outcome) == ("U0APPADM", "reload", "refused")
+    finally:
+        svc.close()
+
+
+def test_programs_the_reload_would_add_must_be_covered_too(
+    sv: EmbeddedSupervisor, tmp_path: Path
+) -> None:
+    svc = scoped(sv, tmp_path, '["keep", "change", "remove"]')  # every program running now
+    try:
+        access = svc.authorizer.for_channel("U0APPADM", "C0APP", "slash")
+        assert svc.reload.preview(access)[0].empty  # nothing to add: the binding covers it all
+        edit(sv, AFTER)
+        (shown,) = svc.reload.preview(svc.authorizer.for_channel("U0ADMIN", "C0OPS", "slash"))
+        with pytest.raises(errors.Forbidden, match="do not cover `added`"):
+            svc.reload.preview(access)
+        # the Apply button of the full admin's preview, clicked by the scoped admin
+        with pytest.raises(errors.Forbidden, match="do not cover `added`"):
+            svc.reload.apply(access, [shown.fingerprint])
+        assert set(pids(sv)) == {"keep", "change", "remove"}  # nothing applied
+    finally:
+        svc.close()
+
+
+def test_no_binding_can_reload_says_which_programs_would_do(
+    sv: EmbeddedSupervisor, tmp_path: Path
+) -> None:
+    svc = scoped(sv, tmp_path, '["keep"]')
+    try:
+        access = svc.authorizer.explicit("U0APPADM", "home")
+        token = ApiToken("scoped", "t", "admin", ("keep",))
+        with pytest.raises(errors.Forbidden) as exc:
+            svc.reload.preview(svc.authorizer.for_token(token))
+        assert str(exc.value).startswith("Token `scoped` may not reload `local`: ")
+        assert str(exc.value).endswith(
+            'No token may reload `local` yet: give one programs = ["*@local"] or ["*"] and the '
+            "admin role."
+        )
+        with pytest.raises(errors.Forbidden, match="from this surface"):
+            svc.reload.preview(access)
     finally:
         svc.close()

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot.embedded import EmbeddedSupervisor
-from tests.api.conftest import Api, api_services, serve, stop
-from tests.conftest import PY, short_tmp
+from bot.services import Services
+from bot.supervisor.client import NodeClient
+from tests.api.conftest import TOKEN_ENV, TOKENS_TOML, Api, api_services, serve, stop
+from tests.conftest import PY, basic_toml, make_settings, short_tmp
 
 EXTRA = f"""
 [program:extra]
@@ -68,6 +70,36 @@ def test_reload_refused_for_an_operator_is_audited(own_api: Api) -> None:
     r = own_api.post("/api/v1/reload", token="deploy")
     assert r.status_code == 403
     assert [(e.action, e.outcome) for e in own_api.audit("api:deploy")] == [("reload", "refused")]
+
+
+WEB_ADMIN = """
+[[api_tokens]]
+name = "webadmin"
+token_env = "TOK_WEBADMIN"
+role = "admin"
+programs = ["web"]
+"""
+
+
+def test_reload_refused_for_an_admin_token_over_some_programs(
+    supervisor: EmbeddedSupervisor,
+) -> None:
+    toml = basic_toml(supervisor, TOKENS_TOML + WEB_ADMIN)
+    env = {**TOKEN_ENV, "TOK_WEBADMIN": "tok-webadmin-0123456789"}
+    services = Services.build(make_settings(short_tmp(), toml, env))
+    served = serve(services)
+    try:
+        supervisor.programs += EXTRA
+        supervisor.write_config()
+        r = Api(served.base, services).post("/api/v1/reload", token="tok-webadmin-0123456789")
+        assert r.status_code == 403, r.text
+        detail = r.json()["detail"]
+        assert detail.startswith("Token `webadmin` may not reload `local`: a reload changes")
+        assert "Tokens that may reload `local`: `admin`" in detail and "`extra`" in detail
+        assert "extra" not in {p.group for p in NodeClient(supervisor.node()).all_processes()}
+    finally:
+        stop(served)
+        services.close()
 
 
 def test_audit_lists_entries_since_a_duration(own_api: Api) -> None:

@@ -47,6 +47,7 @@ class FakeSlack:
         self.ws_url = ""
         self.not_in_channel: set[str] = set()
         self._rate_limited: dict[str, int] = {}
+        self._failing: dict[str, tuple[int, str]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self.server = _Server(("127.0.0.1", port), self._handler())
@@ -70,6 +71,10 @@ class FakeSlack:
     def rate_limit(self, method: str, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 + Retry-After: 1."""
         self._rate_limited[method] = times
+
+    def fail(self, method: str, status: int = 500, error: str = "internal_error") -> None:
+        """Answer every later call of `method` with this HTTP status and Slack error."""
+        self._failing[method] = (status, error)
 
     def of(self, method: str, since: int = 0) -> list[Call]:
         with self.cond:
@@ -125,6 +130,9 @@ class FakeSlack:
         if self._rate_limited.get(method):
             self._rate_limited[method] -= 1
             return 429, {"ok": False, "error": "ratelimited"}
+        if method in self._failing:
+            status, error = self._failing[method]
+            return status, {"ok": False, "error": error}
         channel = body.get("channel") or body.get("channel_id") or ""
         if method in ("chat.postMessage", "chat.update") and channel in self.not_in_channel:
             return 200, {"ok": False, "error": "not_in_channel"}

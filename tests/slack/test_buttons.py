@@ -112,3 +112,34 @@ def test_reload_previews_then_apply_adds_the_program(slack: Harness, supervisor)
 def test_reload_with_no_changes_says_so(slack: Harness):
     answer = slack.slash("reload", user="U0ADMIN").wait_response(slack.fake)
     assert "No changes" in answer.text()
+
+
+SCOPED_ADMIN = """
+[[channels]]
+id = "C0WEBADM"
+programs = ["web"]
+admins = ["U0WEBADM"]
+"""
+
+
+def test_reload_apply_click_is_refused_for_an_admin_of_some_programs(make_slack, supervisor):
+    slack: Harness = make_slack(SCOPED_ADMIN)
+    supervisor.programs += (
+        f'[program:extra]\ncommand={sys.executable} -c "import time; time.sleep(1e5)"\n'
+    )
+    supervisor.write_config()
+    preview = slack.slash("reload", user="U0ADMIN").wait_response(slack.fake, "extra")
+    apply = next(b for b in buttons(preview.body) if "--apply" in b.get("value", ""))
+    why = "You may not reload `local` here: a reload changes every program on that node"
+    refused = slack.slash("reload", user="U0WEBADM", channel="C0WEBADM")
+    assert (
+        "Bindings that may reload `local`: channel `C0OPS`"
+        in refused.wait_response(slack.fake, why).text()
+    )
+    # the Apply button shown to U0ADMIN, clicked by the web-only admin in their channel
+    slack.click(apply["value"], user="U0WEBADM", channel="C0WEBADM").wait_response(slack.fake, why)
+    assert "extra" not in {p.group for p in NodeClient(supervisor.node()).all_processes()}
+    refused_clicks = [
+        e for e in slack.services.audit.since() if e.outcome == "refused" and e.surface == "button"
+    ]
+    assert [(e.actor, e.action) for e in refused_clicks] == [("U0WEBADM", "reload")]

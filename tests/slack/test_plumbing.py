@@ -72,6 +72,44 @@ def test_user_group_members_get_the_groups_role_and_membership_is_cached(
         services.close()
 
 
+def test_actions_fail_closed_while_slack_cannot_confirm_group_membership(
+    supervisor, tmp_path, fake_slack: FakeSlack
+):
+    fake_slack.usergroups["S0ONCALL"] = ["U0GROUPIE"]
+    toml = basic_toml(supervisor, '[slack]\nusergroup_ttl = "0s"')  # every check asks Slack
+    toml = toml.replace('viewers = ["*"]\noperators = ["U0OPER"]', 'operators = ["S0ONCALL"]')
+    services = build_services(make_settings(tmp_path, toml, slack_env(fake_slack)))
+    slack = Harness(fake_slack, services)
+    try:
+        node = NodeClient(supervisor.node())
+        slack.slash("restart worker:worker_00", user="U0GROUPIE")
+        slack.fake.wait_call("chat.update", "Restarted")
+        fake_slack.fail("usergroups.users.list", 500, "internal_error")
+        before = node.process("worker:worker_00").pid
+        refusal = (
+            "can't confirm your membership of @S0ONCALL right now (Slack: internal_error) "
+            "— actions need it; try again shortly"
+        )
+        slack.slash("restart worker:worker_00", user="U0GROUPIE").wait_response(fake_slack, refusal)
+        slack.click("stop worker:worker_00 --yes", user="U0GROUPIE").wait_response(
+            fake_slack, refusal
+        )
+        # viewing stays open on the last known membership
+        shown = slack.slash("status worker", user="U0GROUPIE").wait_response(fake_slack)
+        assert "worker_00" in shown.text() and "may not" not in shown.text()
+        assert node.process("worker:worker_00").pid == before
+        # U0ADMIN, named directly, keeps acting: only the group membership is in doubt
+        slack.slash("restart worker:worker_01", user="U0ADMIN")
+        slack.fake.wait_call("chat.update", "Restarted", since=0, where=_by("U0ADMIN"))
+    finally:
+        slack.close()
+        services.close()
+
+
+def _by(user: str):
+    return lambda call: user in call.text()
+
+
 def test_a_rate_limited_post_is_retried(slack: Harness):
     slack.fake.rate_limit("chat.postMessage", 1)
     slack.slash("restart worker:worker_00")
