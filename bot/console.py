@@ -12,6 +12,7 @@ from typing import TextIO
 from bot import errors
 from bot.auth import Access
 from bot.choices import choices
+from bot.redact_follow import FollowRedactor
 from bot.render.text import render_text
 from bot.replies import Choice, MessageReply, Reply, TailReply
 from bot.services import Runtime
@@ -96,15 +97,19 @@ class Console:
         tail = reply.tail
         process = services.processes.find_one(self.access(), f"{tail.process}@{tail.node}", "tail")
         offset, deadline = tail.offset, time.monotonic() + FOLLOW_SECONDS
+        follower = FollowRedactor(services.redactor)
         self.say("(following; Ctrl-C stops)")
         try:
             while time.monotonic() < deadline:
                 time.sleep(1)
-                lines, offset = services.processes.follow(process, offset, tail.stream)
+                lines, offset = services.processes.follow(process, offset, tail.stream, follower)
                 for line in lines:
                     self.say(line)
         except KeyboardInterrupt:
-            self.say("(stopped following)")
+            self.say("\n".join([*follower.finish(), "(stopped following)"]))
+        else:
+            for line in follower.finish():  # a held partial line, redacted
+                self.say(line)
 
 
 def run_console(runtime: Runtime) -> int:

@@ -16,6 +16,7 @@ from bot.auth import Access, refusal
 from bot.domain import ActionOutcome, LogTail, NodeStatus, ProcessInfo, Totals
 from bot.memo import Memo, Same
 from bot.redact import Redactor
+from bot.redact_follow import FollowRedactor
 from bot.supervisor.client import MAX_TAIL_LINES, NodeClient
 from bot.supervisor.fleet import Fleet
 
@@ -142,12 +143,19 @@ class ProcessService:
         tail = client.tail(full_name, lines, stream)
         return replace(tail, lines=tuple(self.redactor.redact_lines(tail.lines)))
 
-    def follow(self, process: ProcessInfo, offset: int, stream: str) -> tuple[list[str], int]:
-        """New redacted lines since `offset` (for --follow)."""
-        text, offset = self.fleet.client(process.node).read_log_from(
+    def follow(
+        self, process: ProcessInfo, offset: int, stream: str, follower: FollowRedactor
+    ) -> tuple[list[str], int]:
+        """The lines appended since `offset` that `follower` lets through, redacted (--follow)."""
+        text, new_offset = self.fleet.client(process.node).read_log_from(
             process.full_name, offset, stream
         )
-        return self.redactor.redact_lines(text.splitlines()), offset
+        # Text that does not start where the last piece ended (log cleared, rotated, or skipped
+        # ahead past 64 KB) must not be glued to the line held from before. A few bytes of
+        # slack: the read may start past a split UTF-8 character.
+        gap = abs(new_offset - len(text.encode()) - offset) > 3
+        shown = follower.restart() if gap else []
+        return shown + follower.feed(text, time.monotonic()), new_offset
 
     # --- acting ------------------------------------------------------------------------
 
