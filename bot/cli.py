@@ -175,11 +175,9 @@ def _run(args: argparse.Namespace) -> int:
 def _follow(services, access, reply) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    from bot.redact_follow import FollowRedactor
-
     tail = reply.tail
     process = services.processes.find_one(access, f"{tail.process}@{tail.node}", "tail")
-    offset, follower = tail.offset, FollowRedactor(services.redactor)
+    offset, follower = tail.offset, services.processes.follower(process, tail)
     try:
         while True:
             time.sleep(1)

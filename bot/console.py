@@ -12,7 +12,6 @@ from typing import TextIO
 from bot import errors
 from bot.auth import Access
 from bot.choices import choices
-from bot.redact_follow import FollowRedactor
 from bot.render.text import render_text
 from bot.replies import Choice, MessageReply, Reply, TailReply
 from bot.services import Runtime
@@ -97,7 +96,7 @@ class Console:
         tail = reply.tail
         process = services.processes.find_one(self.access(), f"{tail.process}@{tail.node}", "tail")
         offset, deadline = tail.offset, time.monotonic() + FOLLOW_SECONDS
-        follower = FollowRedactor(services.redactor)
+        follower = services.processes.follower(process, tail)
         self.say("(following; Ctrl-C stops)")
         try:
             while time.monotonic() < deadline:

@@ -21,6 +21,7 @@ from bot.supervisor.client import MAX_TAIL_LINES, NodeClient
 from bot.supervisor.fleet import Fleet
 
 ACTIONS = ("start", "stop", "restart", "signal", "clear")
+_SEEN_BYTES = 16 * 1024  # how much of a shown tail a follow reads again: enough for a key block
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,19 @@ class ProcessService:
     def _tail(self, client: NodeClient, full_name: str, lines: int, stream: str) -> LogTail:
         tail = client.tail(full_name, lines, stream)
         return replace(tail, lines=tuple(self.redactor.redact_lines(tail.lines)))
+
+    def follower(self, process: ProcessInfo, tail: LogTail) -> FollowRedactor:
+        """A follow redactor that starts where the shown `tail` ended: a last line cut in half
+        waits for its end, a key block left open keeps hiding its lines."""
+        follower = FollowRedactor(self.redactor)
+        start = max(0, tail.offset - _SEEN_BYTES)
+        text, end = self.fleet.client(process.node).read_log_from(
+            process.full_name, start, tail.stream
+        )
+        data = text.encode()
+        seen = data[: max(0, len(data) - (end - tail.offset))]  # what was written after: unseen
+        follower.feed(seen.decode(errors="ignore"), time.monotonic())  # shown already: state only
+        return follower
 
     def follow(
         self, process: ProcessInfo, offset: int, stream: str, follower: FollowRedactor

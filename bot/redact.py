@@ -95,7 +95,9 @@ _HEADERS = [
 _URL_PASSWORDS = [
     _rule(rf"""://[^\s:/?#@"'<>]*:(?P<v>{_FRESH}[^\s/?#"'<>]+)(?=@)""", "v"),
     _rule(
-        rf"""(?:{_anycase("https", "http", "wss", "ws")})://(?P<v>{_FRESH}[^\s:/?#@"'<>]+)@""", "v"
+        rf"""(?:{_anycase("https", "http", "wss", "ws")})://(?P<v>{_FRESH}[^\s:/?#@"'<>]+)@""",
+        "v",
+        hints=["://"],
     ),
     _rule(rf"""://(?P<v>{_FRESH}[\w.~%+-]{{16,}})@""", "v"),
     _ds(BasicAuthDetector.denylist[0], group=1),

@@ -60,6 +60,12 @@ class FollowRedactor:
         return shown
 
     def _show(self, lines: list[str]) -> list[str]:
+        if self._in_key or any("PRIVATE KEY" in line for line in lines):
+            lines = self._outside_keys(lines)
+        return [line.rstrip("\r") for line in self.redactor.redact_lines(lines)]
+
+    def _outside_keys(self, lines: list[str]) -> list[str]:
+        """Lines with each key block, even one spread over pieces, as one [REDACTED] line."""
         kept: list[str] = []
         for line in lines:
             if self._in_key:
@@ -77,4 +83,4 @@ class FollowRedactor:
                 if begin and not _END.search(line, begin.end()):
                     self._in_key, line = True, line[: begin.start()] + REDACTED
             kept.append(line)
-        return [line.rstrip("\r") for line in self.redactor.redact_lines(kept)]
+        return kept

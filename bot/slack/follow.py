@@ -80,7 +80,7 @@ class FollowManager:
             tail.offset,
             access.actor.mention,
             time.time() + self.duration,
-            FollowRedactor(services.redactor),
+            services.processes.follower(process, tail),
         )
         try:
             response = self.client.chat_postMessage(channel=channel, **self.payload(follow))
