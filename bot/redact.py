@@ -109,22 +109,20 @@ class _CookieRule(_Rule):
 
     def _replace(self, m: re.Match[str]) -> str:
         start, end = m.start("v") - m.start(), m.end("v") - m.start()
-        is_set = m.string[max(0, m.start() - 4) : m.start()].lower() == "set-"
+        is_set = m.string[max(0, m.start() - 5) : m.start() - 1].lower() == "set-"
         whole, pairs = m.group(), _FIRST_PAIR if is_set else _COOKIE_PAIR
         return whole[:start] + pairs.sub(rf"\1{REDACTED}", whole[start:end]) + whole[end:]
 
 
+def _cookie(tail: str) -> _CookieRule:
+    """Starts at "ookie" (the match keeps its C): a literal prefix is found fastest."""
+    value = r"""\\?["']?[ \t]*:[ \t]*\\?["']?(?P<v>[^\r\n"'\\]+)"""
+    return _CookieRule(re.compile(f"{tail}(?<=[Cc]{tail})" + value), hints=(tail,))
+
+
 _COOKIE_PAIR = re.compile(rf"([^=;\s]+=){_FRESH}[^;\s]+")
 _FIRST_PAIR = re.compile(rf"^([^=;\s]+=){_FRESH}[^;\s]+")
-_COOKIES = [
-    _CookieRule(
-        re.compile(
-            rf"""(?:{_anycase("cookie")})\\?["']?[ \t]*:[ \t]*"""
-            r"""\\?["']?(?P<v>[^\r\n"'\\]+)"""
-        ),
-        hints=("ookie", "OOKIE"),
-    )
-]
+_COOKIES = [_cookie("ookie"), _cookie("OOKIE")]
 
 _TOKENS = [
     _ds(SlackDetector.denylist[0], tail=r"[\w-]*"),  # xoxb-, xoxp-, xoxa-, xoxs-...
@@ -185,13 +183,22 @@ _PROSE = (
     "manager|mismatch|must|not|of|on|or|policy|prompt|protected|required|reset|rotation|set|"
     "should|so|that|the|to|too|updated|was|were|will|with|wrong"
 )
-_BARE_VALUES = [
-    _rule(  # "passwd hunter2", "login with password s3cret": the next word, unless it is prose
-        rf"""[Pp](?<![\w-][Pp])(?i:ass(?:wd|word|phrase))[ \t]+{_FRESH}"""
+
+
+def _bare_password(ass: str, words: str) -> _Rule:
+    """ "passwd hunter2", "login with Password s3cret": the next word, unless it is prose. Starts
+    at "ass" (or "ASS"): a literal prefix is found fastest."""
+    return _rule(
+        rf"""{ass}(?<=[Pp]{ass})(?<![\w-].{ass})(?:{words})[ \t]+{_FRESH}"""
         rf"""(?!(?i:{_PROSE})\b)(?P<v>[^\s"',;:=\-][^\s"',;]*)""",
         "v",
-        hints=["ass", "ASS"],
-    ),
+        hints=[ass],
+    )
+
+
+_BARE_VALUES = [
+    _bare_password("ass", "wd|word|phrase"),
+    _bare_password("ASS", "WD|WORD|PHRASE"),
     _rule(  # mysql -u root -pSECRET, and -p SECRET (not a port, a path or another flag)
         r"""-(?<!\S-)(?:u[ \t]*\S+[ \t]+-p(?P<a>(?!\[REDACTED\])[^\s"']+)"""
         rf"""|p[ \t]+{_FRESH}(?![-/.~]|\d+(?!\S))(?P<b>[^\s"']+))""",
