@@ -32,6 +32,7 @@ bench-all: $(STAMP)
 	$(BIN)/python bench/slack.py
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/redact.py
 
 clean:
 	rm -rf $(VENV) .supbot-demo

@@ -177,15 +177,16 @@ def _follow(services, access, reply) -> None:  # type: ignore[no-untyped-def]
 
     tail = reply.tail
     process = services.processes.find_one(access, f"{tail.process}@{tail.node}", "tail")
-    offset = tail.offset
+    offset, follower = tail.offset, services.processes.follower(process, tail)
     try:
         while True:
             time.sleep(1)
-            lines, offset = services.processes.follow(process, offset, tail.stream)
+            lines, offset = services.processes.follow(process, offset, tail.stream, follower)
             for line in lines:
                 print(line, flush=True)
     except KeyboardInterrupt:
-        pass
+        for line in follower.finish():  # a held partial line, redacted
+            print(line, flush=True)
 
 
 def _t(epoch: float) -> str:

@@ -96,15 +96,19 @@ class Console:
         tail = reply.tail
         process = services.processes.find_one(self.access(), f"{tail.process}@{tail.node}", "tail")
         offset, deadline = tail.offset, time.monotonic() + FOLLOW_SECONDS
+        follower = services.processes.follower(process, tail)
         self.say("(following; Ctrl-C stops)")
         try:
             while time.monotonic() < deadline:
                 time.sleep(1)
-                lines, offset = services.processes.follow(process, offset, tail.stream)
+                lines, offset = services.processes.follow(process, offset, tail.stream, follower)
                 for line in lines:
                     self.say(line)
         except KeyboardInterrupt:
-            self.say("(stopped following)")
+            self.say("\n".join([*follower.finish(), "(stopped following)"]))
+        else:
+            for line in follower.finish():  # a held partial line, redacted
+                self.say(line)
 
 
 def run_console(runtime: Runtime) -> int:

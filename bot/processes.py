@@ -16,10 +16,12 @@ from bot.auth import Access, refusal
 from bot.domain import ActionOutcome, LogTail, NodeStatus, ProcessInfo, Totals
 from bot.memo import Memo, Same
 from bot.redact import Redactor
+from bot.redact_follow import FollowRedactor
 from bot.supervisor.client import MAX_TAIL_LINES, NodeClient
 from bot.supervisor.fleet import Fleet
 
 ACTIONS = ("start", "stop", "restart", "signal", "clear")
+_SEEN_BYTES = 16 * 1024  # how much of a shown tail a follow reads again: enough for a key block
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,32 @@ class ProcessService:
         tail = client.tail(full_name, lines, stream)
         return replace(tail, lines=tuple(self.redactor.redact_lines(tail.lines)))
 
-    def follow(self, process: ProcessInfo, offset: int, stream: str) -> tuple[list[str], int]:
-        """New redacted lines since `offset` (for --follow)."""
-        text, offset = self.fleet.client(process.node).read_log_from(
+    def follower(self, process: ProcessInfo, tail: LogTail) -> FollowRedactor:
+        """A follow redactor that starts where the shown `tail` ended: a last line cut in half
+        waits for its end, a key block left open keeps hiding its lines."""
+        follower = FollowRedactor(self.redactor)
+        start = max(0, tail.offset - _SEEN_BYTES)
+        text, end = self.fleet.client(process.node).read_log_from(
+            process.full_name, start, tail.stream
+        )
+        data = text.encode()
+        seen = data[: max(0, len(data) - (end - tail.offset))]  # what was written after: unseen
+        follower.feed(seen.decode(errors="ignore"), time.monotonic())  # shown already: state only
+        return follower
+
+    def follow(
+        self, process: ProcessInfo, offset: int, stream: str, follower: FollowRedactor
+    ) -> tuple[list[str], int]:
+        """The lines appended since `offset` that `follower` lets through, redacted (--follow)."""
+        text, new_offset = self.fleet.client(process.node).read_log_from(
             process.full_name, offset, stream
         )
-        return self.redactor.redact_lines(text.splitlines()), offset
+        # Text that does not start where the last piece ended (log cleared, rotated, or skipped
+        # ahead past 64 KB) must not be glued to the line held from before. A few bytes of
+        # slack: the read may start past a split UTF-8 character.
+        gap = abs(new_offset - len(text.encode()) - offset) > 3
+        shown = follower.restart() if gap else []
+        return shown + follower.feed(text, time.monotonic()), new_offset
 
     # --- acting ------------------------------------------------------------------------
 

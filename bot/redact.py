@@ -3,7 +3,8 @@
 Token shapes come from detect-secrets' maintained plugin regexes (their `denylist`), widened where
 a fixed length or lazy tail would leave part of the token behind. Our own rules add what
 detect-secrets cannot give a span for: key=value / JSON / YAML values, `Authorization` headers,
-URL passwords, command-line flags and whole private-key blocks. Key names stay visible.
+URL passwords and keys, cookies, command-line flags and whole private-key blocks. Key names stay
+visible. The secret values supbot knows itself are hidden literally first (bot/redact_literal.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from detect_secrets.plugins.sendgrid import SendGridDetector
 from detect_secrets.plugins.slack import SlackDetector
 from detect_secrets.plugins.stripe import StripeDetector
 
-REDACTED = "[REDACTED]"
+from bot.redact_literal import REDACTED, Literals
+
 _FRESH = r"(?!\[REDACTED\])"  # never redact a placeholder twice: redaction is idempotent
 
 
@@ -88,10 +90,39 @@ _HEADERS = [
 ]
 
 # scheme://user:password@host -> the user stays; the password may itself contain '@'.
+# https://KEY@host (Sentry DSNs, git tokens): over HTTP a lone userinfo is a key; elsewhere
+# (ssh://git@host) only when it is long enough to be one.
 _URL_PASSWORDS = [
     _rule(rf"""://[^\s:/?#@"'<>]*:(?P<v>{_FRESH}[^\s/?#"'<>]+)(?=@)""", "v"),
+    _rule(
+        rf"""(?:{_anycase("https", "http", "wss", "ws")})://(?P<v>{_FRESH}[^\s:/?#@"'<>]+)@""",
+        "v",
+        hints=["://"],
+    ),
+    _rule(rf"""://(?P<v>{_FRESH}[\w.~%+-]{{16,}})@""", "v"),
     _ds(BasicAuthDetector.denylist[0], group=1),
 ]
+
+
+class _CookieRule(_Rule):
+    """`Cookie:` hides every value; `Set-Cookie:` its first one (the rest are attributes)."""
+
+    def _replace(self, m: re.Match[str]) -> str:
+        start, end = m.start("v") - m.start(), m.end("v") - m.start()
+        is_set = m.string[max(0, m.start() - 5) : m.start() - 1].lower() == "set-"
+        whole, pairs = m.group(), _FIRST_PAIR if is_set else _COOKIE_PAIR
+        return whole[:start] + pairs.sub(rf"\1{REDACTED}", whole[start:end]) + whole[end:]
+
+
+def _cookie(tail: str) -> _CookieRule:
+    """Starts at "ookie" (the match keeps its C): a literal prefix is found fastest."""
+    value = r"""\\?["']?[ \t]*:[ \t]*\\?["']?(?P<v>[^\r\n"'\\]+)"""
+    return _CookieRule(re.compile(f"{tail}(?<=[Cc]{tail})" + value), hints=(tail,))
+
+
+_COOKIE_PAIR = re.compile(rf"([^=;\s]+=){_FRESH}[^;\s]+")
+_FIRST_PAIR = re.compile(rf"^([^=;\s]+=){_FRESH}[^;\s]+")
+_COOKIES = [_cookie("ookie"), _cookie("OOKIE")]
 
 _TOKENS = [
     _ds(SlackDetector.denylist[0], tail=r"[\w-]*"),  # xoxb-, xoxp-, xoxa-, xoxs-...
@@ -109,6 +140,7 @@ _TOKENS = [
     _ds(SendGridDetector.denylist[0]),
     _ds(OpenAIDetector.denylist[0]),
     *(_ds(p) for p in PypiTokenDetector.denylist),
+    _rule(r"AIza[0-9A-Za-z_-]{35}", hints=["AIza"]),  # Google API keys
 ]
 
 # Keys whose value is a secret; any prefix is allowed (DB_PASSWORD, client_secret, apiKey,
@@ -144,28 +176,69 @@ _KEY_VALUES = [
     ),
 ]
 
+# Words that may follow "password" in prose; any other word there is taken for the password.
+_PROSE = (
+    "a|an|and|are|as|at|authentication|based|be|been|by|can|cannot|change|changed|check|could|did|"
+    "does|expired|expires|failed|field|file|for|from|has|hash|have|incorrect|invalid|is|length|"
+    "manager|mismatch|must|not|of|on|or|policy|prompt|protected|required|reset|rotation|set|"
+    "should|so|that|the|to|too|updated|was|were|will|with|wrong"
+)
+
+
+def _bare_password(ass: str, words: str) -> _Rule:
+    """ "passwd hunter2", "login with Password s3cret": the next word, unless it is prose. Starts
+    at "ass" (or "ASS"): a literal prefix is found fastest."""
+    return _rule(
+        rf"""{ass}(?<=[Pp]{ass})(?<![\w-].{ass})(?:{words})[ \t]+{_FRESH}"""
+        rf"""(?!(?i:{_PROSE})\b)(?P<v>[^\s"',;:=\-][^\s"',;]*)""",
+        "v",
+        hints=[ass],
+    )
+
+
+_BARE_VALUES = [
+    _bare_password("ass", "wd|word|phrase"),
+    _bare_password("ASS", "WD|WORD|PHRASE"),
+    _rule(  # mysql -u root -pSECRET, and -p SECRET (not a port, a path or another flag)
+        r"""-(?<!\S-)(?:u[ \t]*\S+[ \t]+-p(?P<a>(?!\[REDACTED\])[^\s"']+)"""
+        rf"""|p[ \t]+{_FRESH}(?![-/.~]|\d+(?!\S))(?P<b>[^\s"']+))""",
+        "a",
+        "b",
+        hints=["-p"],
+    ),
+]
+
 
 class Redactor:
     """Replaces secrets with "[REDACTED]"; compiled once, safe to share between threads."""
 
-    def __init__(self, extra_patterns: Sequence[str] = ()) -> None:
-        """`extra_patterns` come from config `[redaction] patterns`: group 1 if any, else all."""
+    def __init__(self, extra_patterns: Sequence[str] = (), known: Iterable[str] = ()) -> None:
+        """`extra_patterns` come from config `[redaction] patterns`: group 1 if any, else all.
+        `known`: the secret values from config (bot/secret_values.py), hidden literally."""
         compiled = [re.compile(p, re.M) for p in extra_patterns]
         extra = [_Rule(regex, (1,) if regex.groups else ()) for regex in compiled]
+        self.literals = Literals(known)
         self._rules: list[_Rule] = [
             *_PRIVATE_KEYS,
             *extra,
             *_HEADERS,
+            *_COOKIES,
             *_URL_PASSWORDS,
             *_TOKENS,
             *_KEY_VALUES,
+            *_BARE_VALUES,
         ]
 
     def redact(self, text: str) -> str:
         """`text` (any number of lines) with every secret found replaced."""
+        text = self.literals.redact(text)
         for rule in self._rules:
             text = rule.sub(text)
         return text
+
+    def may_continue(self, line: str) -> bool:
+        """True when `line` ends with the start of a known secret that the next line may finish."""
+        return self.literals.may_continue(line)
 
     def redact_lines(self, lines: Iterable[str]) -> list[str]:
         """Redacts lines together, so multi-line secrets are seen; a key block becomes one line."""

@@ -17,6 +17,7 @@ from bot.redact import Redactor
 from bot.reload import ReloadService
 from bot.scheduler.commands import CommandService
 from bot.scheduler.jobs import JobService
+from bot.secret_values import secret_values
 from bot.state import Store
 from bot.supervisor.fleet import Fleet
 
@@ -42,7 +43,7 @@ class Services:
         store = Store(settings.storage.dir)
         audit = AuditLog(store)
         fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl)
-        redactor = Redactor(settings.redaction_patterns)
+        redactor = Redactor(settings.redaction_patterns, secret_values(settings))
         processes = ProcessService(fleet, audit, redactor)
         reload = ReloadService(fleet, audit, settings)
         dispatcher = Dispatcher(processes, reload)

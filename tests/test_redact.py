@@ -166,6 +166,12 @@ INNOCENT = [
     "AKIA is the prefix of long-term AWS access key IDs",
     'Traceback (most recent call last):\n  File "/opt/supbot/bot/slack.py", line 42, in handle',
     "disk /dev/sda1 at 91% (warning threshold 90%)",
+    "ssh -p 2222 deploy@bastion",
+    "mkdir -p /var/run/app",
+    "wrong password for user bob",
+    "password authentication failed for user app",
+    "cookie: consent banner shown",
+    "GET https://example.com/health 200",
 ]
 
 
@@ -254,3 +260,140 @@ def test_private_key_tail_without_its_begin_line_is_redacted() -> None:
     out = REDACTOR.redact_lines(["worker exited", *tail, "restarting"])
     assert out == ["worker exited", REDACTED, "restarting"]
     assert not any(line in "\n".join(out) for line in body)
+
+
+# --- the secrets supbot knows: hidden literally, whatever their shape ---------------------------
+
+KNOWN_TOML = """
+[[api_tokens]]
+name = "deploy"
+token_env = "TOK_DEPLOY"
+role = "operator"
+
+[[jobs]]
+name = "backup"
+schedule = "0 3 * * *"
+command = ["true"]
+env = { DB_PASSWORD = "job-db-P4ss", APP_ENV = "production" }
+
+[[commands]]
+name = "warm"
+command = ["true"]
+env = { STRIPE_KEY = "cmd-stripe-K3y" }
+"""
+KNOWN_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-11-22-botTokenValue",
+    "SLACK_SIGNING_SECRET": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+    "SLACK_APP_TOKEN": "xapp-1-A0-77-appTokenValue",
+    "NODE_PW": "n0de-pw-Secret",
+    "TOK_DEPLOY": "deploy-token-9f8e7d6c",
+}
+
+
+@pytest.fixture
+def known(tmp_path: Path) -> tuple[Redactor, frozenset[str]]:
+    """A redactor built as supbot builds it, from a config with every kind of secret."""
+    from bot.secret_values import secret_values
+    from tests.conftest import make_settings
+
+    nodes = (
+        '[[nodes]]\nname = "n"\nurl = "http://h:9001"\nusername = "u"\npassword_env = "NODE_PW"\n'
+    )
+    settings = make_settings(tmp_path, nodes + KNOWN_TOML, KNOWN_ENV)
+    values = secret_values(settings)
+    return Redactor(settings.redaction_patterns, values), values
+
+
+def test_every_secret_value_of_the_config_is_known(known) -> None:
+    _, values = known
+    expected = {*KNOWN_ENV.values(), "job-db-P4ss", "cmd-stripe-K3y"}
+    assert values == expected  # APP_ENV's "production" is not a secret: its name says so
+
+
+@pytest.mark.parametrize("secret", [*KNOWN_ENV.values(), "job-db-P4ss", "cmd-stripe-K3y"])
+def test_a_known_secret_printed_bare_is_redacted(known, secret: str) -> None:
+    redactor, _ = known
+    assert redactor.redact(f"debug: using {secret} now") == f"debug: using {REDACTED} now"
+    assert redactor.redact("APP_ENV=production") == "APP_ENV=production"
+
+
+def test_a_known_secret_split_over_two_lines_is_redacted_and_the_lines_stay(known) -> None:
+    redactor, _ = known
+    secret = KNOWN_ENV["SLACK_SIGNING_SECRET"]
+    lines = ["wrapped: " + secret[:13], secret[13:] + " (end)", "next"]
+    assert redactor.redact_lines(lines) == [f"wrapped: {REDACTED}", f"{REDACTED} (end)", "next"]
+    crlf = redactor.redact(f"x {secret[:5]}\r\n{secret[5:]} y")
+    assert crlf == f"x {REDACTED}\r\n{REDACTED} y"
+
+
+@pytest.mark.parametrize("prefix", [b"", b"u:", b"ab:", b"user="])
+def test_base64_of_a_known_secret_is_redacted_at_any_alignment(known, prefix: bytes) -> None:
+    redactor, _ = known
+    secret = KNOWN_ENV["NODE_PW"].encode()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        blob = encode(prefix + secret + b"&x=1").decode()
+        assert redactor.redact(f"header {blob} sent") == f"header {REDACTED} sent"
+
+
+@pytest.mark.parametrize(
+    "plain", [b"password=hunter2", b"u=bob&password=hunter2", b'{"password":"x1"}']
+)
+def test_base64_that_decodes_to_a_password_is_redacted(plain: bytes) -> None:
+    blob = base64.b64encode(plain).decode()
+    assert REDACTOR.redact(f"state={blob};") == f"state={REDACTED};"
+
+
+def test_cookie_values_go_and_names_stay() -> None:
+    line = "Cookie: sid=abc123; theme=dark"
+    assert REDACTOR.redact(line) == f"Cookie: sid={REDACTED}; theme={REDACTED}"
+
+
+def test_short_known_values_are_not_redacted_everywhere() -> None:
+    assert Redactor(known=["admin"]).redact("admin login ok") == "admin login ok"
+
+
+# --- following a log: pieces cut anywhere ---------------------------------------------------------
+
+
+def test_follow_shows_a_secret_cut_between_two_pieces_redacted_whole() -> None:
+    from bot.redact_follow import FollowRedactor
+
+    follower = FollowRedactor(Redactor(), hold=15)
+    first = follower.feed("ok\nconnecting with password=hun", 0.0)
+    second = follower.feed("ter2secret now\n", 1.0)
+    assert first == ["ok"] and second == [f"connecting with password={REDACTED} now"]
+
+
+def test_follow_holds_a_line_ending_in_the_start_of_a_known_secret(known) -> None:
+    from bot.redact_follow import FollowRedactor
+
+    redactor, _ = known
+    secret = KNOWN_ENV["SLACK_SIGNING_SECRET"]
+    follower = FollowRedactor(redactor, hold=15)
+    assert follower.feed(f"wrapped {secret[:10]}\n", 0.0) == []
+    assert follower.feed(f"{secret[10:]}\n", 1.0) == [f"wrapped {REDACTED}", REDACTED]
+
+
+def test_follow_hides_a_private_key_spread_over_pieces() -> None:
+    from bot.redact_follow import FollowRedactor
+
+    block, body = _fake_key(lines=9)
+    text = f"loading\n{block}\nkey loaded\n"
+    follower = FollowRedactor(Redactor(), hold=15)
+    shown = [
+        line for at in range(0, len(text), 97) for line in follower.feed(text[at : at + 97], 0)
+    ]
+    shown += follower.finish()
+    assert shown == ["loading", REDACTED, "key loaded"]
+    assert not any(line in "\n".join(shown) for line in body)
+
+
+def test_follow_shows_a_held_partial_line_after_a_while_and_at_the_end() -> None:
+    from bot.redact_follow import FollowRedactor
+
+    follower = FollowRedactor(Redactor(), hold=5)
+    assert follower.feed("Enter password: ", 0.0) == []
+    assert follower.feed("", 4.0) == []
+    assert follower.feed("", 5.0) == ["Enter password: "]
+    assert follower.feed("token=abc", 6.0) == []
+    assert follower.finish() == [f"token={REDACTED}"]

@@ -28,7 +28,7 @@ from bot.auth import Access, refusal
 from bot.config import CommandSource, Settings
 from bot.redact import Redactor
 from bot.scheduler.execute import ProgramMissing, environment, resolve, start, supervise
-from bot.scheduler.launch import secrets_of
+from bot.secret_values import own_secret_values
 
 log = logging.getLogger("supbot.commands")
 
@@ -72,7 +72,7 @@ class CommandService:
     def __init__(self, settings: Settings, audit: AuditLog, redactor: Redactor) -> None:
         self.settings, self.audit, self.redactor = settings, audit, redactor
         self.logs_dir = settings.storage.dir / "runs"
-        self._secrets = secrets_of(settings)
+        self._secrets = own_secret_values(settings)
         self._discovered: tuple[float, list[CommandSpec]] = (0.0, [])
         self._lock = threading.Lock()
         self.discovery_errors: list[str] = []

@@ -20,6 +20,7 @@ from bot.scheduler import cron, notify
 from bot.scheduler.execute import ProgramMissing, environment, start, supervise
 from bot.scheduler.locks import SUPERVISED, Claim, Locks
 from bot.scheduler.store import History, JobRun
+from bot.secret_values import own_secret_values
 
 log = logging.getLogger("supbot.scheduler")
 
@@ -30,20 +31,13 @@ def should_notify(job: JobSettings, status: str) -> bool:
     return job.notify == "always" or status in ("failed", "missed", "interrupted")
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    s = settings.secrets
-    values = [s.bot_token, s.signing_secret, s.app_token]
-    values += [n.password or "" for n in settings.nodes]
-    return values + [t.token for t in settings.api_tokens]
-
-
 class Launcher:
     def __init__(self, settings: Settings, history: History, locks: Locks, redactor: Redactor):
         self.settings, self.history, self.locks, self.redactor = settings, history, locks, redactor
         self.logs_dir = settings.storage.dir / "runs"
         self.cancel = threading.Event()  # set when a shutdown's grace period runs out
         self.threads: dict[int, threading.Thread] = {}
-        self._secrets = secrets_of(settings)
+        self._secrets = own_secret_values(settings)
 
     def job(self, name: str) -> JobSettings | None:
         return next((j for j in self.settings.jobs if j.name == name), None)

@@ -19,6 +19,7 @@ from bot.auth import Access
 from bot.domain import LogTail, ProcessInfo
 from bot.durations import format_duration
 from bot.grammar import Command, quote
+from bot.redact_follow import FollowRedactor
 from bot.render.blocks import action_blocks, context, render_blocks
 from bot.replies import Choice, TailReply
 from bot.services import Services
@@ -39,6 +40,7 @@ class Follow:
     offset: int
     by: str
     until: float
+    redaction: FollowRedactor
     stop: threading.Event = field(default_factory=threading.Event)
     ended: str = ""
 
@@ -78,6 +80,7 @@ class FollowManager:
             tail.offset,
             access.actor.mention,
             time.time() + self.duration,
+            services.processes.follower(process, tail),
         )
         try:
             response = self.client.chat_postMessage(channel=channel, **self.payload(follow))
@@ -121,7 +124,7 @@ class FollowManager:
                     break
                 try:
                     new, follow.offset = services.processes.follow(
-                        follow.process, follow.offset, follow.tail.stream
+                        follow.process, follow.offset, follow.tail.stream, follow.redaction
                     )
                 except errors.SupbotError as exc:
                     follow.ended = f"stopped: {exc}"
@@ -132,6 +135,7 @@ class FollowManager:
         finally:
             with self._lock:
                 self._follows.pop(follow.id, None)
+            follow.lines.extend(follow.redaction.finish())  # a held partial line, redacted
             update(self.client, follow.channel, follow.ts, self.payload(follow))
 
     def payload(self, follow: Follow) -> Payload:
