@@ -19,11 +19,13 @@ from bot.alerts.watcher import NodeWatch
 from bot.config import Settings
 from bot.domain import ProcessInfo
 from bot.names import matches_any
+from bot.slack.audit_channel import AuditFeed
 
 log = logging.getLogger("supbot.alerts")
 
 LISTENER_LIVE = 180.0  # TICK_60 heartbeats: three missed ones mean the listener is gone
 EVENT_POLL = 0.025  # how often another process's new events are looked for
+AUDIT_POLL = 2.0  # how often the audit table is read for other processes' entries
 HOUSEKEEPING = 10.0
 
 
@@ -70,6 +72,15 @@ class AlertsWorker:
             if send
             else None
         )
+        self.audit_feed = (
+            AuditFeed(self.store, services.audit, settings.audit_channel)
+            if send and settings.audit_channel
+            else None
+        )
+        self._audit_fed = 0.0
+        self._audit_due = threading.Event()
+        if self.audit_feed:
+            services.audit.listeners.append(self.audit_recorded)
         self.watch = watch
         # Poll even nodes whose listener is alive (belt and braces; events are de-duplicated).
         self.watch_everything = watch_everything
@@ -113,23 +124,42 @@ class AlertsWorker:
         self.wake.set()
         for thread in self._threads:
             thread.join(timeout)
+        if self.audit_recorded in self.services.audit.listeners:
+            self.services.audit.listeners.remove(self.audit_recorded)
+
+    def audit_recorded(self, _entry: object = None) -> None:
+        """This process recorded an action: queue its audit line now, not at the next poll."""
+        self._audit_due.set()
+        self.wake.set()
 
     # --- processing and delivery ---------------------------------------------------------
 
     def _deliver_loop(self) -> None:
         while not self._stop.is_set():
-            busy = False
-            if self._has("SELECT 1 FROM alert_events WHERE processed=0 LIMIT 1"):
-                busy = self.engine.process_pending() > 0
-            wait = 1.0
-            if self.deliverer and self._has(
-                "SELECT 1 FROM alert_outbox WHERE status IN ('pending','claimed') LIMIT 1"
-            ):
-                wait = self.deliverer.deliver_ready()
-                busy = busy or wait == 0
-            if not busy:
+            wait = self.step()
+            if wait > 0:
                 self.wake.wait(min(wait, EVENT_POLL))
                 self.wake.clear()
+
+    def step(self) -> float:
+        """Process new events, queue audit lines, send what may go now. Returns how long the
+        caller may wait (0: there is more to do at once)."""
+        busy = False
+        if self._has("SELECT 1 FROM alert_events WHERE processed=0 LIMIT 1"):
+            busy = self.engine.process_pending() > 0
+        if self.audit_feed and (
+            self._audit_due.is_set() or time.monotonic() - self._audit_fed >= AUDIT_POLL
+        ):
+            self._audit_due.clear()
+            self._audit_fed = time.monotonic()
+            self.audit_feed.feed()
+        wait = 1.0
+        if self.deliverer and self._has(
+            "SELECT 1 FROM alert_outbox WHERE status IN ('pending','claimed') LIMIT 1"
+        ):
+            wait = self.deliverer.deliver_ready()
+            busy = busy or wait == 0
+        return 0.0 if busy else wait
 
     def _has(self, sql: str) -> bool:
         with self.store.connect() as db:

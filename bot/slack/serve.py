@@ -115,7 +115,7 @@ def build_services(settings: Settings) -> Services:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.slack.app import attach_audit, build_bot
+    from bot.slack.app import build_bot
 
     runtime = Runtime(args.config, build_services)
     problem = startup_problem(runtime.settings, args.http)
@@ -123,7 +123,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"supbot serve: {problem}", file=sys.stderr)
         return 2
     bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
-    runtime.on_reload.append(lambda services: attach_audit(bot, services))
     runtime.install_sighup()
     from bot.alerts.service import AlertsWorker
 

@@ -25,6 +25,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     # scripted answers: (status, headers) consumed one per request before normal answers
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # while non-zero, every chat.* call is answered with this HTTP status (an outage)
+    outage: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     _ts: int = 0
@@ -60,8 +62,8 @@ class FakeSlack:
 
     def answer(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any]) -> None:
         with self.lock:
-            if self.script and method.startswith("chat."):
-                status, headers = self.script.pop(0)
+            if (self.script or self.outage) and method.startswith("chat."):
+                status, headers = self.script.pop(0) if self.script else (self.outage, {})
                 self.calls.append(Call(method, params, time.time(), status))
                 body = (
                     b'{"ok": false, "error": "ratelimited"}'
