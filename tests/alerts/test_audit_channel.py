@@ -33,6 +33,17 @@ def deliver(env: AlertEnv, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def finish(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str]:
+    """Its exit status and stderr; killed (and the test failed) when it does not end."""
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"`alerts deliver` still running after {timeout}s") from None
+    return proc.returncode, err
+
+
 def audit_actions(env: AlertEnv) -> list[str]:
     """The action of every line the audit channel shows, in order."""
     return [p.params["text"].split("`")[1] for p in env.slack.posts("C0AUDIT")]
@@ -62,9 +73,8 @@ def test_audit_lines_survive_an_outage_and_a_killed_deliverer_in_order_once(
     for action in ("stop", "start"):  # recorded while nothing delivers
         services.processes.act(admin, action, "steady")
     env.slack.outage = 0
-    done = deliver(env, "--deadline", "2m")
-    _, err = done.communicate(timeout=150)
-    assert done.returncode == 0, err
+    code, err = finish(deliver(env, "--deadline", "2m"), 150)
+    assert code == 0, err
     assert audit_actions(env) == ["restart", "stop", "start", "stop", "start"]
     texts = [p.params["text"] for p in env.slack.posts("C0AUDIT")]
     assert all("`steady@local` by `cli:ops`" in text for text in texts), texts
