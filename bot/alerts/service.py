@@ -14,6 +14,7 @@ from bot import errors
 from bot.alerts import digest, events, exitlog, incidents
 from bot.alerts.delivery import Deliverer, log_fetcher, web_client
 from bot.alerts.events import ProcessEvent
+from bot.alerts.journal import Journal
 from bot.alerts.listener import HEARTBEAT_PREFIX
 from bot.alerts.watcher import NodeWatch
 from bot.config import Settings
@@ -27,6 +28,7 @@ LISTENER_LIVE = 180.0  # TICK_60 heartbeats: three missed ones mean the listener
 EVENT_POLL = 0.025  # how often another process's new events are looked for
 AUDIT_POLL = 2.0  # how often the audit table is read for other processes' entries
 HOUSEKEEPING = 10.0
+NODE_BACKOFF_MAX = 30.0  # an unreachable node is tried at least this often
 
 
 def router(settings: Settings) -> incidents.Router:
@@ -90,6 +92,7 @@ class AlertsWorker:
         self._pruned = 0.0
         self._supervisord: dict[str, Any] = {}
         self.watches = {name: NodeWatch(name) for name in services.fleet.clients}
+        self.journals = {name: Journal(self.store, name) for name in services.fleet.clients}
 
     def start(self) -> AlertsWorker:
         self._spawn("alerts-deliver", self._deliver_loop)
@@ -181,41 +184,66 @@ class AlertsWorker:
         """One look at a node: a full poll when no listener covers it, else a cheap ping.
         Tracks reachability for the node-down incident. Returns the next interval."""
         watch, client = self.watches[node], self.services.fleet.client(node)
-        started = time.monotonic()
         try:
             lost = events.lost(self.store, node)
             catch_up, watch.lost_seen = lost != watch.lost_seen, lost
             if self.listener_live(node) and not self.watch_everything and not catch_up:
                 client.call("getState")
                 watch.seeded = False  # the listener has it; start afresh if it goes away
+                self.journals[node].forget()
                 interval = HOUSEKEEPING
             else:
-                cpu_before = self._supervisord_cpu(client)
-                processes = client.all_processes()
-                cost = time.monotonic() - started
-                cpu_after = self._supervisord_cpu(client)
-                if cpu_before is not None and cpu_after is not None:
-                    # supervisord's own CPU: its wall time is mostly waiting between 4 KB chunks
-                    cost = max(0.0, cpu_after - cpu_before)
-                codes = {k: v.get("exitcodes", [0]) for k, v in client.config_info().items()}
-                found = watch.observe(processes, codes, self._open_processes(node), cost)
-                found = [e for e in (self._explain(client, e) for e in found) if e is not None]
-                if any([events.record(self.store, e) for e in found]):
-                    self.wake.set()
-                interval = watch.interval
+                interval = self._full_poll(node, client)
             if watch.down_since is not None and self._open_incident(node, "*"):
                 self._record(node, "*", "NODE_UP")
-            watch.down_since = None
+            if watch.failures:
+                log.info("node %s is reachable again", node)
+            watch.down_since, watch.failures = None, 0
         except errors.NodeUnreachable as exc:
-            watch.down_since = watch.down_since or time.time()
-            down_for = time.time() - watch.down_since
-            if (
-                down_for >= self.services.settings.alerts.node_down_after
-                and not self._open_incident(node, "*")
-            ):
-                log.warning("node %s unreachable for %.0fs: %s", node, down_for, exc)
-                self._record(node, "*", "NODE_DOWN", watch.down_since)
-            interval = watch.interval
+            interval = self._unreachable(node, exc)
+        return interval
+
+    def _full_poll(self, node: str, client: Any) -> float:
+        watch, journal = self.watches[node], self.journals[node]
+        started = time.monotonic()
+        config = client.config_info()
+        names = {row["name"]: full for full, row in config.items()}
+        startsecs = {full: int(row.get("startsecs", 1)) for full, row in config.items()}
+        # Read before the snapshot: every exit logged so far is then older than the snapshot.
+        logged = journal.read(client, names, startsecs)
+        cpu_before = self._supervisord_cpu(client)
+        processes = client.all_processes()
+        cost = time.monotonic() - started
+        cpu_after = self._supervisord_cpu(client)
+        if cpu_before is not None and cpu_after is not None:
+            # supervisord's own CPU: its wall time is mostly waiting between 4 KB chunks
+            cost = max(0.0, cpu_after - cpu_before)
+        codes = {k: v.get("exitcodes", [0]) for k, v in client.config_info().items()}
+        found = watch.observe(processes, codes, self._open_processes(node), cost)
+        if logged is None:  # no log file: guess from the snapshot, explained where possible
+            found = [e for e in (self._explain(client, e) for e in found) if e is not None]
+        else:  # each exit is one line of the log; the snapshot adds FATAL, RUNNING, STOPPED
+            found = logged + [e for e in found if e.state not in ("EXITED", "BACKOFF")]
+        if any([events.record(self.store, e) for e in found]):
+            self.wake.set()
+        journal.commit()
+        return watch.interval
+
+    def _unreachable(self, node: str, exc: Exception) -> float:
+        """Say so once, retry with backoff (other nodes are watched by their own threads),
+        and open the node-down incident after node_down_after."""
+        watch = self.watches[node]
+        watch.down_since = watch.down_since or time.time()
+        watch.failures += 1
+        interval = min(NODE_BACKOFF_MAX, watch.interval * 2 ** min(watch.failures - 1, 5))
+        if watch.failures == 1:
+            log.warning("node %s unreachable: %s; retrying with backoff", node, exc)
+        down_for = time.time() - watch.down_since
+        if down_for >= self.services.settings.alerts.node_down_after and not self._open_incident(
+            node, "*"
+        ):
+            log.warning("node %s unreachable for %.0fs: %s", node, down_for, exc)
+            self._record(node, "*", "NODE_DOWN", watch.down_since)
         return interval
 
     def _supervisord_cpu(self, client: Any) -> float | None:
