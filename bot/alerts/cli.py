@@ -7,8 +7,12 @@ import logging
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from bot.cli import add_command
+
+if TYPE_CHECKING:
+    from bot.alerts.service import AlertsWorker
 
 log = logging.getLogger("supbot.listen")
 
@@ -50,6 +54,11 @@ def _configure_alerts(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("alerts", help="crash alerts: deliver the outbox, post a digest")
     p.add_argument("action", choices=("deliver", "digest", "status"))
     p.add_argument("--since", default="24h", help="digest: the period to cover (default 24h)")
+    p.add_argument(
+        "--deadline",
+        default="5m",
+        help="deliver: give up after this long, leaving the rest for later (default 5m)",
+    )
 
 
 def _run_alerts(args: argparse.Namespace) -> int:
@@ -74,12 +83,37 @@ def _run_alerts(args: argparse.Namespace) -> int:
     if not services.settings.secrets.bot_token:
         print("supbot: SLACK_BOT_TOKEN is not set; nothing can be delivered", file=sys.stderr)
         return 2
-    worker = AlertsWorker(services, watch=False).start()
+    return _deliver(AlertsWorker(services, watch=False), parse_duration(args.deadline))
+
+
+def _deliver(worker: AlertsWorker, deadline: float) -> int:
+    """Send until nothing can move; a refusal no retry fixes stops it with what to fix."""
+    from bot.alerts.outbox import Outbox
+
+    outbox, ends = Outbox(worker.store), time.monotonic() + deadline
+    deliverer = worker.deliverer
+    assert deliverer is not None  # a bot token is set
     try:
-        while Outbox(services.store).backlog():
-            time.sleep(0.5)
+        while True:
+            wait = worker.step()  # first: queues audit lines and handles recorded events
+            if not outbox.backlog(held=False) or "token" in deliverer.problems:
+                break
+            if time.monotonic() > ends:
+                break
+            time.sleep(min(wait, 0.5))
     finally:
         worker.stop()
+    left = outbox.backlog()
+    for problem in deliverer.problems.values():
+        print(f"supbot alerts deliver: {problem.hint}", file=sys.stderr)
+    if left:
+        why = "Slack refused them" if deliverer.problems else "the deadline passed"
+        print(
+            f"supbot alerts deliver: {left} message(s) left for later ({why}); run it again "
+            "or let serve send them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.alerts import render, snooze
 from bot.alerts.outbox import Outbox, OutboxRow
+from bot.alerts.refusals import HOLD, Problem, problem_for
 from bot.config import Settings
 from bot.state import Store
 
@@ -27,12 +28,6 @@ RETRYABLE = {
     "fatal_error",
     "service_unavailable",
     "request_timeout",
-    "not_authed",
-    "invalid_auth",
-    "token_revoked",
-    "account_inactive",
-    "not_in_channel",
-    "channel_not_found",
 }
 MAX_BACKOFF = 300.0
 
@@ -56,6 +51,10 @@ class Deliverer:
         self.store, self.client, self.settings = store, client, settings
         self.outbox = Outbox(store)
         self.fetch_log = fetch_log
+        # What Slack refused for good, by scope ("token" or a channel): logged once, its rows
+        # held until a restart or a reload (which may have fixed it) or HOLD passes.
+        self.problems: dict[str, Problem] = {}
+        self.outbox.release_held()
 
     def deliver_ready(self) -> float:
         """Send what may go now; returns how long the caller may sleep."""
@@ -67,6 +66,7 @@ class Deliverer:
     def deliver(self, row: OutboxRow) -> None:
         try:
             self._send(row)
+            self._resolved(row.channel)
         except SlackApiError as exc:
             self._api_error(row, exc)
         except Exception as exc:  # connection refused, timeout, a 5xx page that is not JSON
@@ -82,6 +82,10 @@ class Deliverer:
             log.info("Slack rate limit on %s: waiting %.0fs", row.channel, retry_after)
             self.outbox.rate_limited(row.channel, retry_after)
             self.outbox.retry(row, retry_after, "ratelimited", count=False)
+            return
+        problem = problem_for(error, row.channel)
+        if problem is not None:
+            self._hold(row, problem)
             return
         if status >= 500 or error in RETRYABLE:
             delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
@@ -107,6 +111,18 @@ class Deliverer:
         log.error("Slack refused an alert for %s: %s", row.channel, error)
         self.outbox.fail(row, f"{status} {error}")
 
+    def _hold(self, row: OutboxRow, problem: Problem) -> None:
+        """A refusal no retry can fix: say once what to fix; the rows wait (not spin)."""
+        if problem.scope not in self.problems:
+            log.error("Slack refused delivery: %s", problem.hint)
+        self.problems[problem.scope] = problem
+        self.outbox.retry(row, HOLD, f"held: {problem.error}", count=False)
+
+    def _resolved(self, channel: str) -> None:
+        for scope in ("token", channel):
+            if self.problems.pop(scope, None) is not None:
+                log.info("Slack accepts messages again (%s)", scope)
+
     # --- one row -----------------------------------------------------------------------
 
     def _send(self, row: OutboxRow) -> None:
@@ -116,7 +132,7 @@ class Deliverer:
             self._sync(row, "alert_rollups", self._rollup_message)
         elif row.kind == "thread":
             self._thread(row)
-        else:  # digest and other one-off posts carry their message
+        else:  # digest, audit lines and other one-off posts carry their message
             text, blocks = row.payload["text"], row.payload.get("blocks", [])
             self._post(row, text, blocks, None)
             self.outbox.done(row)
@@ -170,7 +186,9 @@ class Deliverer:
         self.outbox.done(row)
 
     def _post(self, row: OutboxRow, text: str, blocks: list[Any], thread: str | None) -> str:
-        kwargs: dict[str, Any] = {"channel": row.channel, "text": text, "blocks": blocks}
+        kwargs: dict[str, Any] = {"channel": row.channel, "text": text}
+        if blocks:  # audit lines are text only
+            kwargs["blocks"] = blocks
         if thread:
             kwargs["thread_ts"] = thread
         response = self._call("chat_postMessage", row, **kwargs)

@@ -57,7 +57,7 @@ class ProcessEvent:
     node: str
     process: str  # group:name
     state: str
-    source: str  # listener | watcher | health
+    source: str  # listener | watcher | log | health
     from_state: str = ""
     pid: int = 0
     stop: float = 0.0
@@ -74,6 +74,8 @@ class ProcessEvent:
 
     @property
     def key(self) -> str:
+        if self.source == "log":  # a line of supervisord's log: its time is its identity
+            return f"L|{self.node}|{self.process}|{self.state}|{self.stop:.3f}"
         if self.source == "watcher":
             return f"W|{self.node}|{self.process}|{self.state}|{self.pid}|{self.stop:.0f}"
         return f"{self.source[0].upper()}|{self.node}|{self.process}|{self.state}|{self.serial}|{time.time():.6f}"

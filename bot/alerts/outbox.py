@@ -55,7 +55,7 @@ OPEN = ("pending", "claimed")
 class OutboxRow:
     id: int
     channel: str
-    kind: str  # incident | thread | rollup | digest
+    kind: str  # incident | thread | rollup | digest | audit
     ref: int
     payload: dict[str, Any]
     attempts: int
@@ -210,9 +210,23 @@ class Outbox:
                 "UPDATE alert_outbox SET status='failed', error=? WHERE id=?", (error[:500], row.id)
             )
 
-    def backlog(self) -> int:
+    def release_held(self) -> None:
+        """Rows held for a refusal (bad token, wrong channel) may go now: a restart or a
+        reload may have fixed the cause."""
         with self.store.connect() as db:
-            row = db.execute(
-                "SELECT COUNT(*) FROM alert_outbox WHERE status IN ('pending','claimed')"
-            ).fetchone()
+            db.execute(
+                "UPDATE alert_outbox SET not_before=0 WHERE status='pending' AND error LIKE 'held:%'"
+            )
+
+    def backlog(self, held: bool = True) -> int:
+        """Rows waiting to be sent; `held=False` leaves out the channels whose head is held
+        for a refusal (nothing of theirs can go until it is fixed)."""
+        sql = "SELECT COUNT(*) FROM alert_outbox WHERE status IN ('pending','claimed')"
+        if not held:
+            sql += (
+                " AND channel NOT IN (SELECT channel FROM alert_outbox WHERE status='pending' "
+                "AND error LIKE 'held:%')"
+            )
+        with self.store.connect() as db:
+            row = db.execute(sql).fetchone()
         return int(row[0])

@@ -14,17 +14,21 @@ from bot import errors
 from bot.alerts import digest, events, exitlog, incidents
 from bot.alerts.delivery import Deliverer, log_fetcher, web_client
 from bot.alerts.events import ProcessEvent
+from bot.alerts.journal import Journal
 from bot.alerts.listener import HEARTBEAT_PREFIX
 from bot.alerts.watcher import NodeWatch
 from bot.config import Settings
 from bot.domain import ProcessInfo
 from bot.names import matches_any
+from bot.slack.audit_channel import AuditFeed
 
 log = logging.getLogger("supbot.alerts")
 
 LISTENER_LIVE = 180.0  # TICK_60 heartbeats: three missed ones mean the listener is gone
 EVENT_POLL = 0.025  # how often another process's new events are looked for
+AUDIT_POLL = 2.0  # how often the audit table is read for other processes' entries
 HOUSEKEEPING = 10.0
+NODE_BACKOFF_MAX = 30.0  # an unreachable node is tried at least this often
 
 
 def router(settings: Settings) -> incidents.Router:
@@ -70,6 +74,15 @@ class AlertsWorker:
             if send
             else None
         )
+        self.audit_feed = (
+            AuditFeed(self.store, services.audit, settings.audit_channel)
+            if send and settings.audit_channel
+            else None
+        )
+        self._audit_fed = 0.0
+        self._audit_due = threading.Event()
+        if self.audit_feed:
+            services.audit.listeners.append(self.audit_recorded)
         self.watch = watch
         # Poll even nodes whose listener is alive (belt and braces; events are de-duplicated).
         self.watch_everything = watch_everything
@@ -79,6 +92,7 @@ class AlertsWorker:
         self._pruned = 0.0
         self._supervisord: dict[str, Any] = {}
         self.watches = {name: NodeWatch(name) for name in services.fleet.clients}
+        self.journals = {name: Journal(self.store, name) for name in services.fleet.clients}
 
     def start(self) -> AlertsWorker:
         self._spawn("alerts-deliver", self._deliver_loop)
@@ -113,23 +127,42 @@ class AlertsWorker:
         self.wake.set()
         for thread in self._threads:
             thread.join(timeout)
+        if self.audit_recorded in self.services.audit.listeners:
+            self.services.audit.listeners.remove(self.audit_recorded)
+
+    def audit_recorded(self, _entry: object = None) -> None:
+        """This process recorded an action: queue its audit line now, not at the next poll."""
+        self._audit_due.set()
+        self.wake.set()
 
     # --- processing and delivery ---------------------------------------------------------
 
     def _deliver_loop(self) -> None:
         while not self._stop.is_set():
-            busy = False
-            if self._has("SELECT 1 FROM alert_events WHERE processed=0 LIMIT 1"):
-                busy = self.engine.process_pending() > 0
-            wait = 1.0
-            if self.deliverer and self._has(
-                "SELECT 1 FROM alert_outbox WHERE status IN ('pending','claimed') LIMIT 1"
-            ):
-                wait = self.deliverer.deliver_ready()
-                busy = busy or wait == 0
-            if not busy:
+            wait = self.step()
+            if wait > 0:
                 self.wake.wait(min(wait, EVENT_POLL))
                 self.wake.clear()
+
+    def step(self) -> float:
+        """Process new events, queue audit lines, send what may go now. Returns how long the
+        caller may wait (0: there is more to do at once)."""
+        busy = False
+        if self._has("SELECT 1 FROM alert_events WHERE processed=0 LIMIT 1"):
+            busy = self.engine.process_pending() > 0
+        if self.audit_feed and (
+            self._audit_due.is_set() or time.monotonic() - self._audit_fed >= AUDIT_POLL
+        ):
+            self._audit_due.clear()
+            self._audit_fed = time.monotonic()
+            self.audit_feed.feed()
+        wait = 1.0
+        if self.deliverer and self._has(
+            "SELECT 1 FROM alert_outbox WHERE status IN ('pending','claimed') LIMIT 1"
+        ):
+            wait = self.deliverer.deliver_ready()
+            busy = busy or wait == 0
+        return 0.0 if busy else wait
 
     def _has(self, sql: str) -> bool:
         with self.store.connect() as db:
@@ -151,41 +184,66 @@ class AlertsWorker:
         """One look at a node: a full poll when no listener covers it, else a cheap ping.
         Tracks reachability for the node-down incident. Returns the next interval."""
         watch, client = self.watches[node], self.services.fleet.client(node)
-        started = time.monotonic()
         try:
             lost = events.lost(self.store, node)
             catch_up, watch.lost_seen = lost != watch.lost_seen, lost
             if self.listener_live(node) and not self.watch_everything and not catch_up:
                 client.call("getState")
                 watch.seeded = False  # the listener has it; start afresh if it goes away
+                self.journals[node].forget()
                 interval = HOUSEKEEPING
             else:
-                cpu_before = self._supervisord_cpu(client)
-                processes = client.all_processes()
-                cost = time.monotonic() - started
-                cpu_after = self._supervisord_cpu(client)
-                if cpu_before is not None and cpu_after is not None:
-                    # supervisord's own CPU: its wall time is mostly waiting between 4 KB chunks
-                    cost = max(0.0, cpu_after - cpu_before)
-                codes = {k: v.get("exitcodes", [0]) for k, v in client.config_info().items()}
-                found = watch.observe(processes, codes, self._open_processes(node), cost)
-                found = [e for e in (self._explain(client, e) for e in found) if e is not None]
-                if any([events.record(self.store, e) for e in found]):
-                    self.wake.set()
-                interval = watch.interval
+                interval = self._full_poll(node, client)
             if watch.down_since is not None and self._open_incident(node, "*"):
                 self._record(node, "*", "NODE_UP")
-            watch.down_since = None
+            if watch.failures:
+                log.info("node %s is reachable again", node)
+            watch.down_since, watch.failures = None, 0
         except errors.NodeUnreachable as exc:
-            watch.down_since = watch.down_since or time.time()
-            down_for = time.time() - watch.down_since
-            if (
-                down_for >= self.services.settings.alerts.node_down_after
-                and not self._open_incident(node, "*")
-            ):
-                log.warning("node %s unreachable for %.0fs: %s", node, down_for, exc)
-                self._record(node, "*", "NODE_DOWN", watch.down_since)
-            interval = watch.interval
+            interval = self._unreachable(node, exc)
+        return interval
+
+    def _full_poll(self, node: str, client: Any) -> float:
+        watch, journal = self.watches[node], self.journals[node]
+        started = time.monotonic()
+        config = client.config_info()
+        names = {row["name"]: full for full, row in config.items()}
+        startsecs = {full: int(row.get("startsecs", 1)) for full, row in config.items()}
+        # Read before the snapshot: every exit logged so far is then older than the snapshot.
+        logged = journal.read(client, names, startsecs)
+        cpu_before = self._supervisord_cpu(client)
+        processes = client.all_processes()
+        cost = time.monotonic() - started
+        cpu_after = self._supervisord_cpu(client)
+        if cpu_before is not None and cpu_after is not None:
+            # supervisord's own CPU: its wall time is mostly waiting between 4 KB chunks
+            cost = max(0.0, cpu_after - cpu_before)
+        codes = {k: v.get("exitcodes", [0]) for k, v in client.config_info().items()}
+        found = watch.observe(processes, codes, self._open_processes(node), cost)
+        if logged is None:  # no log file: guess from the snapshot, explained where possible
+            found = [e for e in (self._explain(client, e) for e in found) if e is not None]
+        else:  # each exit is one line of the log; the snapshot adds FATAL, RUNNING, STOPPED
+            found = logged + [e for e in found if e.state not in ("EXITED", "BACKOFF")]
+        if any([events.record(self.store, e) for e in found]):
+            self.wake.set()
+        journal.commit()
+        return watch.interval
+
+    def _unreachable(self, node: str, exc: Exception) -> float:
+        """Say so once, retry with backoff (other nodes are watched by their own threads),
+        and open the node-down incident after node_down_after."""
+        watch = self.watches[node]
+        watch.down_since = watch.down_since or time.time()
+        watch.failures += 1
+        interval = min(NODE_BACKOFF_MAX, watch.interval * 2 ** min(watch.failures - 1, 5))
+        if watch.failures == 1:
+            log.warning("node %s unreachable: %s; retrying with backoff", node, exc)
+        down_for = time.time() - watch.down_since
+        if down_for >= self.services.settings.alerts.node_down_after and not self._open_incident(
+            node, "*"
+        ):
+            log.warning("node %s unreachable for %.0fs: %s", node, down_for, exc)
+            self._record(node, "*", "NODE_DOWN", watch.down_since)
         return interval
 
     def _supervisord_cpu(self, client: Any) -> float | None:

@@ -89,6 +89,7 @@ class NodeWatch:
         self.seeded = False
         self.lost_seen = 0  # the listener's count of discarded events, at the last poll
         self.down_since: float | None = 0.0  # 0: unknown yet (a down incident may be open)
+        self.failures = 0  # polls failed in a row (the node unreachable)
 
     def observe(
         self,

@@ -14,7 +14,6 @@ from slack_sdk import WebClient
 
 from bot.config import Secrets
 from bot.services import Services
-from bot.slack.audit_channel import AuditPoster
 from bot.slack.client import make_web_client
 from bot.slack.follow import FollowManager
 from bot.slack.live import UpdateBudget
@@ -39,7 +38,6 @@ class SlackBot:
 
     def __init__(self, source: ServicesSource, client: WebClient, follow: FollowManager) -> None:
         self.source, self.client, self.follow = source, client, follow
-        self.audit_poster = AuditPoster(source, client)
         self.updates = UpdateBudget()  # progress edits of every streamed message share it
         self.app: App
 
@@ -48,7 +46,6 @@ class SlackBot:
         return self.source.services
 
     def close(self) -> None:
-        self.audit_poster.stop()
         self.follow.close()
 
 
@@ -84,14 +81,7 @@ def build_bot(
     actions.register(app, bot)
     events.register(app, bot)
     app.error(apologise)
-    attach_audit(bot, bot.services)
-    bot.audit_poster.start()
     return bot
-
-
-def attach_audit(bot: SlackBot, services: Services) -> None:
-    """Wake the audit poster when this process records an action (it also polls)."""
-    services.audit.listeners.append(bot.audit_poster.wake)
 
 
 def apologise(

@@ -1,33 +1,40 @@
 """`[audit] channel`: one line per audited action, posted from the shared audit table.
 
 Reading the table (not only this process's AuditLog) means actions from the CLI, the API and
-the scheduler are posted too. A cursor row in the shared DB is advanced *before* each post, in
-a BEGIN IMMEDIATE transaction, so two `serve` processes never post the same line twice.
+the scheduler are posted too. Lines go through the alerts outbox (bot/alerts/outbox.py): a line
+is queued in the same transaction that moves this channel's cursor, so it is queued exactly
+once, and the outbox sends it in order, retrying while Slack is down, across restarts.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import TYPE_CHECKING
+import sqlite3
+import time
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-
-from bot.audit import AuditEntry
+from bot.alerts import outbox
+from bot.audit import AuditEntry, AuditLog
 from bot.render.blocks import escape
-
-if TYPE_CHECKING:
-    from bot.slack.app import ServicesSource
+from bot.state import Store
 
 log = logging.getLogger("supbot.slack")
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS slack_audit_cursor (
+CREATE TABLE IF NOT EXISTS audit_feed (
     channel TEXT PRIMARY KEY,
-    last_id INTEGER NOT NULL
+    last_id INTEGER NOT NULL,
+    last_at REAL NOT NULL
 )
 """
+
+# An entry is posted once its outcome is known. An attempt whose outcome never came (the
+# process died mid-action) is posted as it stands after ATTEMPT_STALE.
+FINAL_OUTCOMES = frozenset({"ok", "failed", "refused"})
+ATTEMPT_STALE = 3600.0
+# Entries are read by time (AuditLog.since); `at` is taken just before the insert, so entries
+# of several processes can be out of order by the time one waited for the write lock.
+CLOCK_MARGIN = 120.0
+READ_LIMIT = 20000
 
 
 def audit_line(e: AuditEntry) -> str:
@@ -42,66 +49,86 @@ def audit_line(e: AuditEntry) -> str:
     return line
 
 
-class AuditPoster:
-    def __init__(self, source: ServicesSource, client: WebClient, poll: float = 2.0) -> None:
-        self.source, self.client, self.poll = source, client, poll
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+def settled(entry: AuditEntry, now: float) -> bool:
+    """Ready to post: its outcome is recorded, or it will never be."""
+    return entry.outcome in FINAL_OUTCOMES or now - entry.at > ATTEMPT_STALE
 
-    def start(self) -> None:
-        if not self.source.services.settings.audit_channel:
-            return
-        self.drain()  # places the cursor: history from before start-up is not posted
-        self._thread = threading.Thread(target=self._loop, name="audit-channel", daemon=True)
-        self._thread.start()
 
-    def wake(self, _entry: object = None) -> None:
-        self._wake.set()
+class AuditFeed:
+    """Queues audit lines for `channel` in the outbox; `feed()` is called by the alerts
+    worker's delivery loop (serve, `alerts deliver`, a sending listener)."""
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.poll)
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # keep posting later; the traceback goes to the log
-                log.exception("posting the audit log failed")
-
-    def drain(self) -> int:
-        """Post every entry after the cursor; returns how many were posted."""
-        services = self.source.services
-        channel = services.settings.audit_channel
-        if not channel:
-            return 0
-        store = services.store
+    def __init__(self, store: Store, audit: AuditLog, channel: str) -> None:
+        self.store, self.audit, self.channel = store, audit, channel
         store.ensure(SCHEMA)
-        posted = 0
-        while True:
-            with store.transaction() as db:
-                row = db.execute(
-                    "SELECT last_id FROM slack_audit_cursor WHERE channel=?", (channel,)
-                ).fetchone()
-                if row is None:
-                    top = db.execute("SELECT COALESCE(MAX(id), 0) FROM audit").fetchone()[0]
-                    db.execute("INSERT INTO slack_audit_cursor VALUES (?, ?)", (channel, top))
-                    return posted
-                entry = db.execute(
-                    "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT 1", (row[0],)
-                ).fetchone()
-                if entry is None:
-                    return posted
-                db.execute(
-                    "UPDATE slack_audit_cursor SET last_id=? WHERE channel=?",
-                    (entry["id"], channel),
-                )
-            text = audit_line(AuditEntry(**dict(entry)))
-            try:
-                self.client.chat_postMessage(channel=channel, text=text, mrkdwn=True)
-                posted += 1
-            except (SlackApiError, SlackClientError, OSError) as exc:
-                log.warning("audit line not posted to %s: %s", channel, exc)
+        store.ensure(outbox.SCHEMA)
+
+    def feed(self) -> int:
+        """Queue every settled entry after the cursor; returns how many were queued."""
+        cursor = self._cursor()
+        if cursor is None:
+            return 0
+        last_id, last_at = cursor
+        window = time.time() - last_at + CLOCK_MARGIN
+        read = self.audit.since(window, READ_LIMIT)
+        if len(read) == READ_LIMIT:
+            log.warning(
+                "over %d audit entries wait for %s; the oldest are skipped",
+                READ_LIMIT,
+                self.channel,
+            )
+        entries = [e for e in read if e.id > last_id]
+        if not entries:
+            return 0
+        return self._queue(entries)
+
+    def _cursor(self) -> tuple[int, float] | None:
+        """This channel's cursor; placed at the newest entry the first time (history from
+        before the channel was configured is not posted)."""
+        with self.store.connect() as db:
+            row = db.execute(
+                "SELECT last_id, last_at FROM audit_feed WHERE channel=?", (self.channel,)
+            ).fetchone()
+        if row is not None:
+            return int(row[0]), float(row[1])
+        newest = self.audit.since(None, 1)
+        top, at = (newest[0].id, newest[0].at) if newest else (0, time.time())
+        with self.store.connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO audit_feed(channel, last_id, last_at) VALUES (?,?,?)",
+                (self.channel, top, at),
+            )
+        return None
+
+    def _queue(self, entries: list[AuditEntry]) -> int:
+        now, queued = time.time(), 0
+        with self.store.transaction() as db:
+            # Re-read under the write lock: another process may have queued some meanwhile.
+            last_id, last_at = db.execute(
+                "SELECT last_id, last_at FROM audit_feed WHERE channel=?", (self.channel,)
+            ).fetchone()
+            behind = False  # an unsettled entry holds the cursor (not the entries after it)
+            for entry in entries:
+                if entry.id <= last_id:
+                    continue
+                if not settled(entry, now):
+                    behind = True
+                    continue
+                if not self._queued(db, entry.id):
+                    line = audit_line(entry)
+                    outbox.enqueue(db, self.channel, "audit", entry.id, {"text": line})
+                    queued += 1
+                if not behind:
+                    last_id, last_at = entry.id, entry.at
+            db.execute(
+                "UPDATE audit_feed SET last_id=?, last_at=? WHERE channel=?",
+                (last_id, last_at, self.channel),
+            )
+        return queued
+
+    def _queued(self, db: sqlite3.Connection, entry_id: int) -> bool:
+        row = db.execute(
+            "SELECT 1 FROM alert_outbox WHERE kind='audit' AND ref=? AND channel=?",
+            (entry_id, self.channel),
+        ).fetchone()
+        return row is not None

@@ -69,7 +69,7 @@ def build_services(settings: Settings) -> Services:
 
 def run(args: argparse.Namespace) -> int:
     from bot.alerts.service import AlertsWorker
-    from bot.slack.app import attach_audit, build_bot
+    from bot.slack.app import build_bot
     from bot.slack.link import SlackLink
     from bot.web.health import Health, nodes_check, state_check
 
@@ -79,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"supbot serve: {problem}", file=sys.stderr)
         return 2
     bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
-    runtime.on_reload.append(lambda services: attach_audit(bot, services))
     runtime.install_sighup()
     link = SlackLink(bot.client).start()
     health = Health(link.down, nodes_check(runtime), state_check(runtime))

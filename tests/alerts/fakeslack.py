@@ -16,7 +16,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
-    status: int
+    status: int  # HTTP status; 400 marks a refusal answered `ok: false`
     ts: str = ""
 
 
@@ -25,6 +25,10 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     # scripted answers: (status, headers) consumed one per request before normal answers
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # while non-zero, every chat.* call is answered with this HTTP status (an outage)
+    outage: int = 0
+    # while set, every chat.* call is refused with this Slack error (HTTP 200, ok: false)
+    refusal: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     _ts: int = 0
@@ -60,8 +64,8 @@ class FakeSlack:
 
     def answer(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any]) -> None:
         with self.lock:
-            if self.script and method.startswith("chat."):
-                status, headers = self.script.pop(0)
+            if (self.script or self.outage) and method.startswith("chat."):
+                status, headers = self.script.pop(0) if self.script else (self.outage, {})
                 self.calls.append(Call(method, params, time.time(), status))
                 body = (
                     b'{"ok": false, "error": "ratelimited"}'
@@ -75,10 +79,13 @@ class FakeSlack:
                 handler.end_headers()
                 handler.wfile.write(body)
                 return
+            refused = self.refusal if method.startswith("chat.") else ""
             self._ts += 1
             ts = params.get("ts") or f"1700000000.{self._ts:06d}"
-            self.calls.append(Call(method, params, time.time(), 200, ts))
+            self.calls.append(Call(method, params, time.time(), 400 if refused else 200, ts))
         data = {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if refused:
+            data = {"ok": False, "error": refused}
         if method == "auth.test":
             data = {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
         body = json.dumps(data).encode()

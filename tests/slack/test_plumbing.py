@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.alerts.service import AlertsWorker
 from bot.embedded import EmbeddedSupervisor
 from bot.errors import SupbotError
 from bot.slack.serve import build_services
@@ -38,6 +39,16 @@ def test_follow_stops_by_itself_after_its_duration(make_slack):
 
 def test_audit_channel_gets_one_line_per_action(make_slack):
     slack: Harness = make_slack('[audit]\nchannel = "C0AUDIT"')
+    worker = AlertsWorker(slack.services, watch=False)  # serve's sender of the audit lines
+    worker.step()  # places the channel's cursor: what happens from now on is posted
+    worker.start()
+    try:
+        _one_line_per_action(slack)
+    finally:
+        worker.stop()
+
+
+def _one_line_per_action(slack: Harness) -> None:
     slack.slash("restart worker:worker_00")
     slack.click("stop web --yes", user="U0VIEWER")
     restart = slack.fake.wait_call("chat.postMessage", "`restart`", where=_to("C0AUDIT"))
