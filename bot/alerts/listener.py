@@ -12,17 +12,20 @@ import logging
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import IO
 
 from bot.alerts import events
 from bot.alerts.events import ProcessEvent
 from bot.config import Settings
+from bot.errors import StateUnavailable
 from bot.state import Store
 
 log = logging.getLogger("supbot.listen")
 
 HEARTBEAT_PREFIX = "listener:"
+HELD_MAX = 10_000  # events kept in memory while the state database cannot take them
 
 
 def parse_tokens(line: str) -> dict[str, str]:
@@ -90,10 +93,16 @@ class Listener:
         self.on_event = on_event
         self.received = 0
         self.last_poolserial: int | None = None
+        self.held: deque[ProcessEvent] = deque()
+        self.dropped = 0
+        self.state_down: str | None = None
 
     def run(self) -> None:
-        events.ensure(self.store)
-        self.store.heartbeat(HEARTBEAT_PREFIX + self.node, "started")
+        try:
+            events.ensure(self.store)
+            self.store.heartbeat(HEARTBEAT_PREFIX + self.node, "started")
+        except StateUnavailable as exc:  # keep speaking the protocol; events wait in memory
+            self._unavailable(exc)
         while True:
             self._send("READY\n")
             line = self.stdin.readline()
@@ -112,17 +121,51 @@ class Listener:
     def _handle(self, headers: dict[str, str], payload: str) -> None:
         self.received += 1
         try:
-            self._check_gap(headers.get("poolserial", ""))
             name = headers.get("eventname", "")
+            event = event_from(self.node, headers, payload)
+            if event is not None:
+                self._hold(event)
+            self._check_gap(headers.get("poolserial", ""))
             if name.startswith("TICK_60"):
                 self.store.heartbeat(HEARTBEAT_PREFIX + self.node, f"{self.received} events")
-                return
-            event = event_from(self.node, headers, payload)
-            if event is not None and events.record(self.store, event):
-                self.on_event()
+        except StateUnavailable as exc:
+            self._unavailable(exc)
         except Exception:
             # Never die on one bad event: supervisord would restart us and events would pile up.
             log.exception("event not recorded (acknowledged anyway): %r %r", headers, payload[:200])
+        self._record_held()
+
+    def _hold(self, event: ProcessEvent) -> None:
+        if len(self.held) >= HELD_MAX:
+            self.held.popleft()
+            self.dropped += 1
+        self.held.append(event)
+
+    def _record_held(self) -> None:
+        """Record what waits, oldest first; a state database that cannot take it (full,
+        removed, not a database) keeps the events here until the next event or TICK_60."""
+        recorded = False
+        while self.held:
+            try:
+                recorded = events.record(self.store, self.held[0]) or recorded
+            except StateUnavailable as exc:
+                self._unavailable(exc)
+                break
+            self.held.popleft()
+        else:
+            if self.state_down is not None:
+                log.warning(
+                    "state database takes events again; recorded what was held%s",
+                    f" ({self.dropped} oldest dropped past {HELD_MAX})" if self.dropped else "",
+                )
+                self.state_down, self.dropped = None, 0
+        if recorded:
+            self.on_event()
+
+    def _unavailable(self, exc: StateUnavailable) -> None:
+        if self.state_down != str(exc):
+            log.error("%s; events are held in memory (up to %d) until it is back", exc, HELD_MAX)
+        self.state_down = str(exc)
 
     def _check_gap(self, poolserial: str) -> None:
         """supervisord discards events when our buffer overflows; poolserial shows the gap.

@@ -105,3 +105,31 @@ def test_sighup_rereads_the_config_and_the_listener_keeps_answering(tmp_path: Pa
         proc.kill()
         _, err = proc.communicate(timeout=10)
     assert "configuration reloaded" in err
+
+
+def test_events_wait_in_memory_while_the_state_database_is_full_and_are_recorded_after(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "state")
+    events.ensure(store)
+    with store.connect() as db:  # a real SQLITE_FULL without filling the disk
+        db.execute("CREATE TABLE ballast(x)")
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count={pages}")
+        db.execute("INSERT INTO ballast VALUES (zeroblob(3000))")  # fill the last free page
+    crash = "processname:web groupname:web from_state:RUNNING expected:0 pid:{}"
+    stream = "".join(_event("PROCESS_STATE_EXITED", crash.format(100 + i), i) for i in range(1, 40))
+    out = io.StringIO()
+    listener = Listener(store, "local", io.StringIO(stream), out)
+    listener.run()
+    assert out.getvalue() == "READY\n" + "RESULT 2\nOKREADY\n" * 39  # every event acknowledged
+    assert listener.state_down is not None and "is full" in listener.state_down
+    assert len(listener.held) > 0
+    with store.connect() as db:
+        db.execute("PRAGMA max_page_count=1000000")  # space again
+    listener.stdin = io.StringIO(_event("TICK_60", "when:1700000000", 40))
+    listener.run()
+    with store.connect() as db:
+        pids = [r[0] for r in db.execute("SELECT pid FROM alert_events ORDER BY id")]
+    assert pids == [100 + i for i in range(1, 40)]  # none lost, in order
+    assert listener.state_down is None
