@@ -8,19 +8,31 @@ a BEGIN IMMEDIATE transaction, so two `serve` processes never post the same line
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.audit import AuditEntry
-from bot.render.blocks import escape
+from bot.audit import STARTED, AuditEntry
+from bot.render.blocks import code
 
 if TYPE_CHECKING:
     from bot.slack.app import ServicesSource
 
 log = logging.getLogger("supbot.slack")
+
+HOLD_STARTED = 300.0  # seconds an attempt may wait for its outcome before it is posted as is
+SLACK_ID = re.compile(r"[A-Z0-9]{2,30}")
+OUTCOMES = {
+    "ok": "ok",
+    "failed": "FAILED",
+    "refused": "refused",
+    STARTED: "started, no outcome recorded (yet)",
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS slack_audit_cursor (
@@ -31,15 +43,23 @@ CREATE TABLE IF NOT EXISTS slack_audit_cursor (
 
 
 def audit_line(e: AuditEntry) -> str:
-    who = f"<@{e.actor}>" if e.actor[:1] in ("U", "W") else f"`{escape(e.actor)}`"
-    where = f" in <#{e.channel}>" if e.channel[:1] in ("C", "G") else ""
-    outcome = {"ok": "ok", "failed": "FAILED", "refused": "refused"}.get(e.outcome, e.outcome)
-    line = f"`{e.action}` `{escape(e.target)}` by {who}{where} via {e.surface} — {outcome}"
+    """One line; every field anyone could have typed goes through `code()` (nothing in it can
+    format, mention or start a new line)."""
+    who = f"<@{e.actor}>" if SLACK_ID.fullmatch(e.actor) and e.actor[:1] in "UW" else code(e.actor)
+    where = f" in <#{e.channel}>" if SLACK_ID.fullmatch(e.channel) and e.channel[:1] in "CG" else ""
+    outcome = OUTCOMES.get(e.outcome, e.outcome)
+    line = f"{code(e.action)} {code(e.target, 300)} by {who}{where} via {e.surface} — {outcome}"
     if e.duration >= 0.05:
         line += f" ({e.duration:.1f} s)"
     if e.error:
-        line += f": {escape(e.error[:300])}"
+        line += f": {code(e.error, 300)}"
     return line
+
+
+def held_back(entry: sqlite3.Row) -> bool:
+    """An attempt still waiting for its outcome: post it once it has one (one line per
+    action), or after HOLD_STARTED as 'started' when it never gets one (supbot died)."""
+    return bool(entry["outcome"] == STARTED and time.time() - entry["at"] < HOLD_STARTED)
 
 
 class AuditPoster:
@@ -93,8 +113,8 @@ class AuditPoster:
                 entry = db.execute(
                     "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT 1", (row[0],)
                 ).fetchone()
-                if entry is None:
-                    return posted
+                if entry is None or held_back(entry):
+                    return posted  # in order: later lines wait for this one's outcome
                 db.execute(
                     "UPDATE slack_audit_cursor SET last_id=? WHERE channel=?",
                     (entry["id"], channel),
