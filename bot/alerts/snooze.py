@@ -20,6 +20,7 @@ from bot.grammar import Command, quote
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
 from bot.state import Store
+from bot.usertext import quote as typed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_snoozes (
@@ -189,7 +190,7 @@ class SnoozeService:
     def handle_unsnooze(self, access: Access, command: Command) -> Reply:
         done = self.unsnooze(access, command.args[0])
         if not done:
-            return MessageReply(f"`{command.args[0]}` was not snoozed.")
+            return MessageReply(f"{typed(command.args[0])} was not snoozed.")
         parts = [
             f"{label}" + (f" ({n} crash{'es' if n != 1 else ''} while snoozed)" if n else "")
             for label, n in done
@@ -216,7 +217,7 @@ def _duration(text: str) -> float:
         seconds = parse_duration(text)
     except DurationError:
         raise errors.UsageError(
-            f"`{text[:20]}` is not a duration; use e.g. `1h` or `24h`."
+            f"{typed(text, 20)} is not a duration; use e.g. `1h` or `24h`."
         ) from None
     if not 60 <= seconds <= LONGEST:
         raise errors.UsageError("Snooze for between 1 minute and 7 days, e.g. `1h` or `24h`.")

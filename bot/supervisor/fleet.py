@@ -11,6 +11,7 @@ from bot import errors
 from bot.config import NodeSettings
 from bot.domain import NodeStatus, ProcessInfo
 from bot.supervisor.client import NodeClient
+from bot.usertext import quote
 
 
 class Fleet:
@@ -30,7 +31,7 @@ class Fleet:
             return self.clients[node]
         except KeyError:
             known = ", ".join(self.clients)
-            raise errors.UsageError(f"Unknown node `{node}`; nodes: {known}.") from None
+            raise errors.UsageError(f"Unknown node {quote(node, 40)}; nodes: {known}.") from None
 
     @property
     def multi_node(self) -> bool:
