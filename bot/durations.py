@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from bot.usertext import quote
-
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 
@@ -17,23 +15,19 @@ class DurationError(ValueError):
 def parse_duration(value: object) -> float:
     """Return seconds for a number or a string with units; raise DurationError otherwise."""
     if isinstance(value, bool):
-        raise DurationError(
-            f"expected a duration like '30s', '5m', '1h', got {quote(repr(value), 40)}"
-        )
+        raise DurationError(f"expected a duration like '30s', '5m', '1h', got {value!r}")
     if isinstance(value, int | float):
         if value < 0:
             raise DurationError(f"duration must not be negative, got {value}")
         return float(value)
     if not isinstance(value, str):
-        raise DurationError(
-            f"expected a duration like '30s', '5m', '1h', got {quote(repr(value), 40)}"
-        )
+        raise DurationError(f"expected a duration like '30s', '5m', '1h', got {value!r}")
     text = value.strip().lower().replace(" ", "")
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return float(text)
     if not text or _PART.sub("", text):
         raise DurationError(
-            f"{quote(value, 40)} is not a duration; use seconds or a number with a unit "
+            f"{value!r} is not a duration; use seconds or a number with a unit "
             "(ms, s, m, h, d, w), e.g. '30s', '5m', '1h30m', '90d'"
         )
     return sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
