@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.replies import MessageReply
 from bot.scheduler.execute import ProgramMissing
 from bot.services import Services
-from tests.scheduler.conftest import admin, build, operator
+from tests.scheduler.conftest import admin, build, job, operator
 from tests.scheduler.test_commands import command, marker_command
 
 
@@ -115,3 +115,12 @@ def test_every_reason_the_os_refuses_to_start_it_is_one_clear_sentence(tmp_path:
             svc.commands.run(admin(), name, [])
     outcomes = [(e.target, e.outcome) for e in svc.audit.since(60)]
     assert outcomes == [(n, "failed") for n in ("nul", "perm", "format", "nodir")]
+
+
+def test_no_record_no_job_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    svc = build(tmp_path, job("nightly", "0 3 * * *", f'open("{marker}", "w")'))
+    break_audit(svc)
+    with pytest.raises(AuditUnavailable, match="Nothing was changed"):
+        svc.jobs.run_now(admin(), "nightly")
+    assert svc.jobs.history(admin(), "nightly") == [] and not marker.exists()
