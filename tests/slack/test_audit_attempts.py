@@ -13,7 +13,7 @@ channel = "C0AUDIT"
 
 [[commands]]
 name = "slow"
-command = ["{sys.executable}", "-c", "import time; time.sleep(1.5); print('done')"]
+command = ["{sys.executable}", "-c", "import time; time.sleep(4.5); print('done')"]
 """
 
 
@@ -25,6 +25,6 @@ def test_a_slow_command_is_one_audit_line_with_its_outcome(make_slack) -> None:
         "chat.postMessage", "`run`", where=lambda c: c.body["channel"] == "C0AUDIT"
     )
     # Without the hold this row would have gone out as "started" while the command ran.
-    assert "`slow` by <@U0OPER> in <#C0OPS> via slash — ok (1." in line.body["text"]
+    assert "`slow` by <@U0OPER> in <#C0OPS> via slash — ok (4." in line.body["text"]
     lines = [c for c in slack.fake.of("chat.postMessage") if c.body["channel"] == "C0AUDIT"]
     assert len(lines) == 1 and "started" not in lines[0].body["text"]
