@@ -15,6 +15,7 @@ from bot import errors
 from bot.config import ApiToken, ChannelBinding, Settings
 from bot.domain import ProcessInfo
 from bot.names import matches_all_names, matches_any, split_node
+from bot.usertext import quote
 
 RANK = {"viewer": 1, "operator": 2, "admin": 3}
 _ROLE_NAMES = {rank: role for role, rank in RANK.items()}
@@ -151,7 +152,7 @@ class Access:
 def refusal(actor: Actor, action: str, target: str = "") -> str:
     role = ACTION_ROLE.get(action, "operator")
     where = "here" if actor.channel else "from this surface"
-    what = f"{action} `{target}`" if target else action
+    what = f"{action} {quote(target, 100)}" if target else action
     if actor.surface == "api":
         return f"Token `{actor.id.removeprefix('api:')}` may not {what}: it needs the {role} role over it in its [[api_tokens]] entry."
     if actor.unconfirmed and RANK[role] >= RANK["operator"]:

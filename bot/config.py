@@ -27,6 +27,7 @@ from bot.config_reader import (
     env_string,
     string_map,
 )
+from bot.sizes import read_size
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 ROLES = ("viewer", "operator", "admin")
@@ -143,6 +144,7 @@ class Settings:
     audit_channel: str | None = None
     redaction_patterns: tuple[str, ...] = ()
     secrets: Secrets = Secrets()
+    max_output: int = 1024 * 1024  # [scheduler] max_output: bytes of output kept per run
 
     def node(self, name: str) -> NodeSettings | None:
         return next((n for n in self.nodes if n.name == name), None)
@@ -299,6 +301,7 @@ _SECTIONS: dict[str, set[str]] = {
     "slack": {"allow_dm", "usergroup_ttl", "status_cache_ttl"},
     "audit": {"channel"},
     "redaction": {"patterns"},
+    "scheduler": {"max_output"},
 }
 _TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
 
@@ -356,6 +359,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         audit_channel=_section(top, "audit").text("channel"),
         redaction_patterns=patterns,
         secrets=read_secrets(env),
+        max_output=read_size(_section(top, "scheduler"), "max_output", 1024 * 1024, 64 * 1024),
     )
     check_unique(problems, "jobs", [j.name for j in settings.jobs])
     check_unique(problems, "commands", [c.name for c in settings.commands])

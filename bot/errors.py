@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.usertext import quote
+
 
 class SupbotError(Exception):
     """Base of every expected failure; the message is shown to the user as is."""
@@ -44,14 +46,16 @@ class NoSuchProcess(SupbotError):
     def __init__(self, name: str, suggestions: list[str] | tuple[str, ...] = ()) -> None:
         self.name, self.suggestions = name, list(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"No process matches `{name}`.{hint} Try `status` to list processes.")
+        super().__init__(f"No process matches {quote(name)}.{hint} Try `status` to list processes.")
 
 
 class AmbiguousName(SupbotError):
     def __init__(self, name: str, matches: list[str]) -> None:
         self.name, self.matches = name, matches
         shown = ", ".join(matches[:10]) + (" …" if len(matches) > 10 else "")
-        super().__init__(f"`{name}` matches {len(matches)} processes ({shown}); name one of them.")
+        super().__init__(
+            f"{quote(name)} matches {len(matches)} processes ({shown}); name one of them."
+        )
 
 
 class AlreadyRunning(SupbotError):

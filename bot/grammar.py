@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from bot import errors
+from bot.usertext import quote as typed
 
 MAX_TEXT = 2000
 
@@ -89,14 +90,16 @@ class Command:
         try:
             return int(raw)
         except ValueError:
-            raise errors.UsageError(f"`{raw}` is not a line count; use a number like 50.") from None
+            raise errors.UsageError(
+                f"{typed(raw, 20)} is not a line count; use a number like 50."
+            ) from None
 
     @property
     def page(self) -> int:
         """The page of a large `status` (`--page N`, 1-based)."""
         raw = self.options.get("--page", "1")
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
-            raise errors.UsageError(f"`{raw[:20]}` is not a page number; use e.g. `--page 2`.")
+            raise errors.UsageError(f"{typed(raw, 20)} is not a page number; use e.g. `--page 2`.")
         return int(raw)
 
 
@@ -107,7 +110,7 @@ def nearest(word: str, limit: int = 3) -> list[str]:
 def usage_line(word: str) -> str:
     close = nearest(word)
     hint = f" Did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
-    return f"Unknown subcommand `{word[:40]}`.{hint} Try `help`."
+    return f"Unknown subcommand {typed(word, 40)}.{hint} Try `help`."
 
 
 def parse(text: str) -> Command:
@@ -159,7 +162,7 @@ def parse(text: str) -> Command:
             if canonical not in spec.flags and word not in spec.flags:
                 allowed = ", ".join(f for f in spec.flags if f != "-n") or "none"
                 raise errors.UsageError(
-                    f"`{name}` has no option `{word[:30]}` (options: {allowed})."
+                    f"`{name}` has no option {typed(word, 30)} (options: {allowed})."
                 )
             flags.add(canonical)
         else:

@@ -188,22 +188,25 @@ class ProcessService:
             raise
         if action == "signal":
             signal = _signal_name(signal)
-        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-            outcomes = list(pool.map(lambda p: self._act_one(action, p, signal), targets))
+        a = access.actor
+        # On record before supervisord is asked: no record, no action (AuditUnavailable).
+        labels = [f"{p.display_name}@{p.node}" for p in targets]
+        attempts = self.audit.begin(a.id, a.surface, action, labels, a.channel)
+        try:
+            with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+                outcomes = list(pool.map(lambda p: self._act_one(action, p, signal), targets))
+        except BaseException:  # a bug: the rows still get an outcome, the traceback a log
+            for attempt in attempts:
+                self.audit.finish(attempt, "failed", 0.0, "supbot failed while acting")
+            raise
         for node in {p.node for p in targets}:
             self.fleet.invalidate(node)
         report = ActionReport(
             action, pattern, access.actor.id, tuple(outcomes), time.monotonic() - started
         )
-        for o in outcomes:
-            self._audit(
-                access,
-                action,
-                f"{o.process}@{o.node}",
-                "ok" if o.ok else "failed",
-                o.seconds,
-                "" if o.ok else o.message,
-            )
+        for attempt, o in zip(attempts, outcomes, strict=True):
+            outcome, error = ("ok", "") if o.ok else ("failed", o.message)
+            self.audit.finish(attempt, outcome, o.seconds, error)
             if progress:
                 progress(o)
         return report

@@ -42,19 +42,26 @@ class ReloadService:
             raise errors.ReloadChanged(
                 "The configuration changed since the preview; run `reload` again to see the new diff."
             )
+        changed = [d for d in current if not d.empty]
+        a = access.actor
+        # On record before any node is touched: no record, no reload (AuditUnavailable).
+        fingerprints = [d.fingerprint for d in changed]
+        attempts = self.audit.begin(a.id, a.surface, "reload", fingerprints, a.channel)
         results = []
-        for diff in current:
-            if diff.empty:
-                continue
+        for diff, attempt in zip(changed, attempts, strict=True):
             started = time.monotonic()
             try:
                 lines = self.fleet.client(diff.node).apply_reload(diff)
                 results.append(ReloadResult(diff, True, tuple(lines)))
-                self._audit(access, "ok", time.monotonic() - started, "", diff)
+                self.audit.finish(attempt, "ok", time.monotonic() - started)
             except errors.SupbotError as exc:
                 results.append(ReloadResult(diff, False, (str(exc),)))
-                self._audit(access, "failed", time.monotonic() - started, str(exc), diff)
-            self.fleet.invalidate(diff.node)
+                self.audit.finish(attempt, "failed", time.monotonic() - started, str(exc))
+            except BaseException:  # a bug: the row still gets an outcome
+                self.audit.finish(attempt, "failed", time.monotonic() - started, "supbot failed")
+                raise
+            finally:
+                self.fleet.invalidate(diff.node)
         return results
 
     def _allowed(self, access: Access) -> list[ReloadDiff]:

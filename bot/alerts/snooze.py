@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bot import errors
-from bot.audit import AuditLog
+from bot.audit import AuditEntry, AuditLog
 from bot.auth import Access
+from bot.domain import ProcessInfo
 from bot.durations import DurationError, format_duration, parse_duration
 from bot.grammar import Command, quote
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
 from bot.state import Store
+from bot.usertext import quote as typed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_snoozes (
@@ -108,8 +112,12 @@ class SnoozeService:
 
     def snooze(self, access: Access, pattern: str, seconds: float) -> list[str]:
         found = self.processes.find(access, pattern, "snooze")
+        labels = [f"{p.display_name}@{p.node}" for p in found]
+        a = access.actor
+        # On record before the change: no record, no snooze (AuditUnavailable).
+        attempts = self.audit.begin(a.id, a.surface, "snooze", labels, a.channel)
         now = time.time()
-        with self.store.transaction() as db:
+        with self._finishing(attempts), self.store.transaction() as db:
             for p in found:
                 db.execute(
                     "INSERT INTO alert_snoozes(node, process, until, by, created) VALUES (?,?,?,?,?) "
@@ -119,16 +127,28 @@ class SnoozeService:
                     (p.node, p.full_name, now + seconds, access.actor.id, now, now),
                 )
                 _show_on_alert(db, p.node, p.full_name)
-        labels = [f"{p.display_name}@{p.node}" for p in found]
-        for label in labels:
-            a = access.actor
-            self.audit.record(a.id, a.surface, "snooze", label, "ok", a.channel)
         return labels
+
+    @contextmanager
+    def _finishing(self, attempts: list[AuditEntry]) -> Iterator[None]:
+        """Complete the audited attempts with the outcome of the block."""
+        try:
+            yield
+        except BaseException as exc:
+            for attempt in attempts:
+                self.audit.finish(attempt, "failed", 0.0, f"not saved: {exc}")
+            raise
+        for attempt in attempts:
+            self.audit.finish(attempt, "ok")
 
     def unsnooze(self, access: Access, pattern: str) -> list[tuple[str, int]]:
         found = self.processes.find(access, pattern, "snooze")
+        active = self._snoozed(found)
+        a = access.actor
+        # On record before the change: no record, no unsnooze (AuditUnavailable).
+        attempts = self.audit.begin(a.id, a.surface, "unsnooze", active, a.channel)
         out = []
-        with self.store.transaction() as db:
+        with self._finishing(attempts), self.store.transaction() as db:
             for p in found:
                 row = db.execute(
                     "SELECT suppressed, until FROM alert_snoozes WHERE node=? AND process=?",
@@ -140,10 +160,16 @@ class SnoozeService:
                     "DELETE FROM alert_snoozes WHERE node=? AND process=?", (p.node, p.full_name)
                 )
                 _show_on_alert(db, p.node, p.full_name)
-        for label, _ in out:
-            a = access.actor
-            self.audit.record(a.id, a.surface, "unsnooze", label, "ok", a.channel)
         return out
+
+    def _snoozed(self, found: list[ProcessInfo]) -> list[str]:
+        """Labels of the processes in `found` with an active snooze."""
+        with self.store.connect() as db:
+            rows = db.execute(
+                "SELECT node, process FROM alert_snoozes WHERE until>?", (time.time(),)
+            ).fetchall()
+        active = {(r["node"], r["process"]) for r in rows}
+        return [f"{p.display_name}@{p.node}" for p in found if (p.node, p.full_name) in active]
 
     # --- /sup verbs ----------------------------------------------------------------------
 
@@ -164,7 +190,7 @@ class SnoozeService:
     def handle_unsnooze(self, access: Access, command: Command) -> Reply:
         done = self.unsnooze(access, command.args[0])
         if not done:
-            return MessageReply(f"`{command.args[0]}` was not snoozed.")
+            return MessageReply(f"{typed(command.args[0])} was not snoozed.")
         parts = [
             f"{label}" + (f" ({n} crash{'es' if n != 1 else ''} while snoozed)" if n else "")
             for label, n in done
@@ -191,7 +217,7 @@ def _duration(text: str) -> float:
         seconds = parse_duration(text)
     except DurationError:
         raise errors.UsageError(
-            f"`{text[:20]}` is not a duration; use e.g. `1h` or `24h`."
+            f"{typed(text, 20)} is not a duration; use e.g. `1h` or `24h`."
         ) from None
     if not 60 <= seconds <= LONGEST:
         raise errors.UsageError("Snooze for between 1 minute and 7 days, e.g. `1h` or `24h`.")

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from bot.api.problems import ApiError
+from bot.usertext import quote
 
 MAX_BODY = 64 * 1024
 
@@ -24,7 +25,9 @@ def only(request: Request, known: tuple[str, ...]) -> None:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" Did you mean `{close[0]}`?" if close else ""
             allowed = ", ".join(known) or "none"
-            raise bad(f"Unknown parameter `{name}` (this endpoint takes: {allowed}).{hint}")
+            raise bad(
+                f"Unknown parameter {quote(name, 40)} (this endpoint takes: {allowed}).{hint}"
+            )
 
 
 def text(request: Request, name: str, default: str = "") -> str:

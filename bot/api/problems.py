@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 
 from bot import errors
 from bot.api.auth import Unauthorized
+from bot.audit import AuditUnavailable
 from bot.scheduler.commands import UnknownCommand
 from bot.scheduler.execute import ProgramMissing
 from bot.scheduler.jobs import JobBusy, UnknownJob
@@ -49,6 +50,7 @@ _STATUS: tuple[tuple[type[errors.SupbotError], int, str], ...] = (
     (UnknownCommand, 404, "not_found"),
     (JobBusy, 409, "busy"),
     (ProgramMissing, 409, "cannot_run"),
+    (AuditUnavailable, 503, "audit_unavailable"),
     (errors.SupbotError, 400, "failed"),
 )
 

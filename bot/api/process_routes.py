@@ -19,6 +19,7 @@ from bot.processes import ActionReport
 from bot.render.jsonout import to_plain
 from bot.services import Services
 from bot.supervisor.client import MAX_TAIL_LINES
+from bot.usertext import quote
 
 T = TypeVar("T")
 Handler = Callable[[Request, Services, Access], Awaitable[Response]]
@@ -44,7 +45,7 @@ def guarded(
     _, node = names.split_node(pattern)
     if node and not any(fnmatchcase(n, node) for n in services.fleet.clients):
         known = ", ".join(services.fleet.clients)
-        raise ApiError(404, "not_found", f"No node matches `{node}`; nodes: {known}.")
+        raise ApiError(404, "not_found", f"No node matches {quote(node, 40)}; nodes: {known}.")
     try:
         return call()
     except errors.NoSuchProcess:

@@ -30,6 +30,7 @@ from slack_sdk.models.blocks import (
 from bot.choices import choices
 from bot.render.text import render_text
 from bot.replies import Choice, ConfirmReply, HelpReply, MessageReply, Reply
+from bot.usertext import quote
 
 BUTTON_ACTION_PREFIX = "sup_cmd"
 SHARE_ACTION_ID = "sup_share"
@@ -66,8 +67,9 @@ def cut(text: str, limit: int) -> str:
 
 
 def code(text: str, limit: int = 200) -> str:
-    """Inline code for text we did not write; a backtick inside would end the span."""
-    return f"`{escape(cut(text, limit)).replace('`', 'ˋ')}`" if text else "-"
+    """Inline code for text we did not write: `quote()` (nothing hidden, nothing can end the
+    span), mrkdwn-escaped."""
+    return escape(quote(text, limit)) if text else "-"
 
 
 def preformatted(text: str, limit: int = MAX_SECTION) -> str:

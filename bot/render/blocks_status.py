@@ -36,6 +36,7 @@ from bot.render.blocks import (
 )
 from bot.render.text import totals_line
 from bot.replies import Choice, StatusReply
+from bot.usertext import visible
 
 STATE_EMOJI = {
     "RUNNING": ":large_green_circle:",
@@ -180,7 +181,7 @@ def _(reply: StatusReply, ctx: RenderContext) -> list[Block]:
     # Summarised in supervisor's order, node by node, so each group appears once per node.
     rest = sorted((p for p in view.processes if p.key not in on_page), key=lambda p: p.node)
 
-    title = f"Status of {view.pattern}" if view.pattern else "Status"
+    title = f"Status of {visible(view.pattern)}" if view.pattern else "Status"
     blocks: list[Block] = [
         header(title, "status_head"),
         section(overview_text(view), "status_totals"),

@@ -27,8 +27,9 @@ from bot.audit import AuditLog
 from bot.auth import Access, refusal
 from bot.config import CommandSource, Settings
 from bot.redact import Redactor
-from bot.scheduler.execute import ProgramMissing, environment, resolve, start, supervise
+from bot.scheduler.execute import Outcome, ProgramMissing, environment, start, supervise
 from bot.secret_values import own_secret_values
+from bot.usertext import char_name, hidden_char, quote
 
 log = logging.getLogger("supbot.commands")
 
@@ -72,6 +73,7 @@ class CommandService:
     def __init__(self, settings: Settings, audit: AuditLog, redactor: Redactor) -> None:
         self.settings, self.audit, self.redactor = settings, audit, redactor
         self.logs_dir = settings.storage.dir / "runs"
+        self.max_output = settings.max_output
         self._secrets = own_secret_values(settings)
         self._discovered: tuple[float, list[CommandSpec]] = (0.0, [])
         self._lock = threading.Lock()
@@ -122,7 +124,9 @@ class CommandService:
         path = self.logs_dir / f"discover-{uuid.uuid4().hex}.json"
         try:
             proc = start(source.command, source.cwd, env, path)
-            outcome = supervise(proc, path, self.redactor, source.timeout)
+            outcome = supervise(
+                proc, path, self.redactor, source.timeout, max_output=self.max_output
+            )
             if not outcome.ok:
                 raise ValueError(outcome.error or f"exited with {outcome.exit_code}")
             entries = parse_listing(json.loads(path.read_text(encoding="utf-8", errors="replace")))
@@ -161,23 +165,26 @@ class CommandService:
         on_output: Callable[[str], None] | None = None,
         interval: float = OUTPUT_INTERVAL,
     ) -> CommandResult:
-        """Run an allow-listed command; `on_output(tail so far)` every `interval` seconds."""
+        """Run an allow-listed command; `on_output(tail so far)` every `interval` seconds.
+
+        The attempt is audited before anything runs (no record, no run) and completed with
+        the outcome afterwards, whatever happens in between."""
         args = tuple(args)
         spec = self.check(access, name, args)
-        env = environment(spec.env, self._secrets)
-        path = self.logs_dir / f"cmd-{uuid.uuid4().hex}.log"
+        a = access.actor
+        (attempt,) = self.audit.begin(a.id, a.surface, "run", [_target(name, args)], a.channel)
         try:
-            resolve(spec.command, env, spec.cwd)
-            proc = start((*spec.command, *args), spec.cwd, env, path)
-        except (ProgramMissing, OSError) as exc:
-            message = str(exc) if isinstance(exc, ProgramMissing) else f"cannot start: {exc}"
-            self._audit(access, name, args, "failed", message)
-            raise ProgramMissing(f"`{name}` cannot run: {message}") from None
-        try:
-            outcome = supervise(proc, path, self.redactor, spec.timeout, on_output, interval)
-        finally:
-            path.unlink(missing_ok=True)
-        result = CommandResult(
+            outcome = self._execute(spec, args, on_output, interval)
+        except ProgramMissing as exc:
+            self.audit.finish(attempt, "failed", 0.0, str(exc))
+            raise ProgramMissing(f"`{name}` cannot run: {exc}") from None
+        except BaseException:  # a bug: the row still gets an outcome, the traceback a log
+            self.audit.finish(attempt, "failed", 0.0, "supbot failed while running it")
+            raise
+        ok = outcome.ok
+        error = outcome.error or ("" if ok else f"exit {outcome.exit_code}")
+        self.audit.finish(attempt, "ok" if ok else "failed", outcome.duration, error)
+        return CommandResult(
             name,
             args,
             outcome.exit_code,
@@ -186,15 +193,29 @@ class CommandService:
             outcome.error,
             access.actor.id,
         )
-        self._audit(
-            access,
-            name,
-            args,
-            "ok" if result.ok else "failed",
-            outcome.error or ("" if result.ok else f"exit {outcome.exit_code}"),
-            outcome.duration,
-        )
-        return result
+
+    def _execute(
+        self,
+        spec: CommandSpec,
+        args: tuple[str, ...],
+        on_output: Callable[[str], None] | None,
+        interval: float,
+    ) -> Outcome:
+        env = environment(spec.env, self._secrets)
+        path = self.logs_dir / f"cmd-{uuid.uuid4().hex}.log"
+        try:
+            proc = start((*spec.command, *args), spec.cwd, env, path)
+            return supervise(
+                proc,
+                path,
+                self.redactor,
+                spec.timeout,
+                on_output,
+                interval,
+                max_output=self.max_output,
+            )
+        finally:
+            path.unlink(missing_ok=True)
 
     def _unknown(self, access: Access, name: str) -> str:
         usable = [
@@ -205,9 +226,9 @@ class CommandService:
         close = difflib.get_close_matches(name, usable, n=1)
         hint = f" Did you mean `{close[0]}`?" if close else ""
         if not usable:
-            return f"No command `{name[:60]}` here, and you may not run any commands here."
+            return f"No command {quote(name)} here, and you may not run any commands here."
         listing = ", ".join(f"`{u}`" for u in usable)
-        return f"No command `{name[:60]}` here.{hint} Commands you may run here: {listing}."
+        return f"No command {quote(name)} here.{hint} Commands you may run here: {listing}."
 
     def _audit(
         self,
@@ -219,8 +240,12 @@ class CommandService:
         duration: float = 0.0,
     ) -> None:
         a = access.actor
-        target = " ".join([name, *args])[:500]
+        target = _target(name, args)
         self.audit.record(a.id, a.surface, "run", target, outcome, a.channel, duration, error)
+
+
+def _target(name: str, args: tuple[str, ...] | list[str]) -> str:
+    return " ".join([name, *args])[:500]
 
 
 def check_args(spec: CommandSpec, args: tuple[str, ...]) -> str:
@@ -232,11 +257,17 @@ def check_args(spec: CommandSpec, args: tuple[str, ...]) -> str:
     for arg in args:
         if FORBIDDEN.search(arg):
             return (
-                f"Argument {arg[:40]!r} was refused: `;`, `|`, `$(`, backticks and newlines "
-                "are never accepted."
+                f"Argument {quote(arg, 40)} was refused: `;`, `|`, `$(`, backticks and "
+                "newlines are never accepted."
+            )
+        hidden = hidden_char(arg)
+        if hidden is not None:
+            return (
+                f"Argument {quote(arg, 40)} was refused: it contains {char_name(hidden)}, a "
+                "control, invisible or non-text character. Type arguments as plain text."
             )
         if not re.fullmatch(spec.args, arg):
-            return f"Argument `{arg[:40]}` was refused: `{spec.name}` accepts `{spec.args}`."
+            return f"Argument {quote(arg, 40)} was refused: `{spec.name}` accepts `{spec.args}`."
     return ""
 
 

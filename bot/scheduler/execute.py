@@ -1,7 +1,9 @@
 """Run one argv (never a shell) in its own process group, with a timeout that kills the group.
 
 Output goes to a file, not a pipe: a job keeps working (and its output is kept) when the
-process that started it dies, and nothing blocks on a full pipe. When the main process exits,
+process that started it dies, and nothing blocks on a full pipe. The file is capped at
+`[scheduler] max_output` by dropping its oldest bytes (bot/scheduler/spool.py); the tail shown
+to users starts with "… N bytes dropped …" when that happened. When the main process exits,
 anything it left in its group is terminated too, so no stray grandchild outlives its run.
 """
 
@@ -21,14 +23,17 @@ from pathlib import Path
 from bot import errors
 from bot.redact import Redactor
 from bot.scheduler.locks import group_alive
+from bot.scheduler.spool import Spool, SpoolFull, dropped
 
 TAIL_BYTES = 64 * 1024
 TAIL_LINES = 100
 TERM_GRACE = 3.0  # SIGTERM → SIGKILL
+DEFAULT_MAX_OUTPUT = 1024 * 1024  # [scheduler] max_output
 
 
 class ProgramMissing(errors.SupbotError):
-    """The program of a job or command is not on this host."""
+    """The program of a job or command cannot be started on this host (missing, not
+    executable, bad working directory, or the OS refused to start it)."""
 
 
 @dataclass(frozen=True)
@@ -67,37 +72,49 @@ def environment(extra: Mapping[str, str], secrets: Iterable[str]) -> dict[str, s
 
 
 def read_tail(path: str | Path, redactor: Redactor) -> str:
-    """The last ~100 lines / 64 KB of a log file, redacted."""
+    """The last ~100 lines / 64 KB of a log file, redacted, after a note of any bytes the
+    spool dropped."""
     try:
         with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - TAIL_BYTES))
+            size = f.seek(0, os.SEEK_END)
+            gone = dropped(f.fileno(), size)
+            f.seek(max(gone, size - TAIL_BYTES))
             data = f.read()
     except OSError:
         return ""
     lines = data.decode("utf-8", errors="replace").splitlines()
-    if size > TAIL_BYTES and lines:
+    if size - gone > TAIL_BYTES and lines:
         lines = lines[1:]  # cut mid-line
-    return "\n".join(redactor.redact_lines(lines[-TAIL_LINES:]))
+    text = "\n".join(redactor.redact_lines(lines[-TAIL_LINES:]))
+    if gone:
+        note = f"… {gone:,} bytes dropped (output over [scheduler] max_output) …"
+        text = f"{note}\n{text}" if text else note
+    return text
 
 
 def start(
     argv: tuple[str, ...], cwd: str | None, env: Mapping[str, str], log_path: Path
 ) -> subprocess.Popen[bytes]:
+    """Start argv with its output to `log_path`; ProgramMissing (one sentence) when the OS
+    will not start it, whatever the reason."""
     program = resolve(argv, env, cwd)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [program, *argv[1:]],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-            env=dict(env),
-            start_new_session=True,  # its own process group: a timeout kills grandchildren too
-            close_fds=True,
-        )
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "wb") as log:
+            return subprocess.Popen(
+                [program, *argv[1:]],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env=dict(env),
+                start_new_session=True,  # its own group: a timeout kills grandchildren too
+                close_fds=True,
+            )
+    except OSError as exc:  # permission denied, exec format error, no space for its spool…
+        raise ProgramMissing(f"cannot start `{argv[0]}`: {exc.strerror or exc}.") from None
+    except (ValueError, subprocess.SubprocessError) as exc:  # e.g. a NUL byte in argv/env
+        raise ProgramMissing(f"cannot start `{argv[0]}`: {exc}.") from None
 
 
 def kill_group(pgid: int, grace: float = TERM_GRACE) -> None:
@@ -114,6 +131,15 @@ def kill_group(pgid: int, grace: float = TERM_GRACE) -> None:
             time.sleep(0.05)
 
 
+def _trim(spool: Spool) -> str:
+    """'' while the spool is within its limit (dropping old output as needed), else why not."""
+    try:
+        spool.trim()
+    except SpoolFull as exc:
+        return f"output passed {spool.limit:,} bytes and {exc}; its process group was killed"
+    return ""
+
+
 def supervise(
     proc: subprocess.Popen[bytes],
     log_path: Path,
@@ -122,14 +148,21 @@ def supervise(
     on_output: Callable[[str], None] | None = None,
     interval: float = 2.0,
     cancel: threading.Event | None = None,
+    max_output: int = DEFAULT_MAX_OUTPUT,
 ) -> Outcome:
-    """Wait for the process; kill its group on timeout or `cancel`; report the tail."""
+    """Wait for the process; kill its group on timeout or `cancel`; keep its spool within
+    `max_output` bytes; report the tail."""
     began = time.monotonic()
     error = ""
     last_report, last_size = began, 0
+    spool = Spool(log_path, max_output)
     while proc.poll() is None:
         now = time.monotonic()
-        if timeout is not None and now - began > timeout:
+        overflow = _trim(spool)
+        if overflow:
+            kill_group(proc.pid)
+            error = overflow
+        elif timeout is not None and now - began > timeout:
             kill_group(proc.pid)
             error = f"timed out after {timeout:g}s; its process group was killed"
         elif cancel is not None and cancel.is_set():

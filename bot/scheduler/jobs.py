@@ -23,6 +23,7 @@ from bot.scheduler.launch import Launcher
 from bot.scheduler.locks import Claim, Locks, process_alive
 from bot.scheduler.store import History, JobRun
 from bot.state import Store
+from bot.usertext import quote
 
 RUNNER = "scheduler"  # heartbeat name
 HEARTBEAT_FRESH = 5.0  # seconds; the runner beats every second
@@ -151,34 +152,45 @@ class JobService:
     def run_now(self, access: Access, name: str) -> JobRun:
         """Start a job at once (through the live runner when there is one)."""
         job = self._find(access, name, "job_run")
-        trigger, actor = trigger_for(access), access.actor.id
+        trigger, a = trigger_for(access), access.actor
+        # On record before it starts: no record, no run (AuditUnavailable).
+        (attempt,) = self.audit.begin(a.id, a.surface, "job_run", [job.name], a.channel)
         try:
-            run = self._start(job, trigger, actor, None)
-        except JobBusy as exc:
-            self._audit(access, job.name, "failed", str(exc))
+            run = self._start(job, trigger, a.id, None)
+        except BaseException as exc:
+            why = str(exc) if isinstance(exc, errors.SupbotError) else "supbot failed"
+            self.audit.finish(attempt, "failed", 0.0, why)
             raise
-        self._audit(access, job.name, "ok", f"run #{run.id}")
+        self.audit.finish(attempt, "ok", 0.0, f"run #{run.id}")
         return run
 
     def schedule_run(self, access: Access) -> list[JobRun]:
         """Start every visible job that is due now (its cron matches this minute / second)."""
         access.require_role("schedule_run")
         now = time.time()
+        due = [
+            (job, slot)
+            for job in self.visible(access)
+            if access.allows_named("schedule_run", "jobs", job.name)
+            and (slot := cron.current_slot(job.schedule, job.timezone, now)) is not None
+        ]
+        a = access.actor
+        names = " ".join(job.name for job, _ in due) or "(nothing due)"
+        # On record before anything starts: no record, no run (AuditUnavailable).
+        (attempt,) = self.audit.begin(a.id, a.surface, "schedule_run", [names], a.channel)
         out = []
-        for job in self.visible(access):
-            if not access.allows_named("schedule_run", "jobs", job.name):
-                continue
-            slot = cron.current_slot(job.schedule, job.timezone, now)
-            if slot is None:
-                continue
-            try:
-                out.append(self._start(job, trigger_for(access), access.actor.id, slot))
-            except JobBusy as exc:
-                out.append(
-                    JobRun(0, job.name, "skipped", "schedule", "", now, slot, error=str(exc))
-                )
-        names = " ".join(r.job for r in out) or "(nothing due)"
-        self._audit(access, names, "ok", "", action="schedule_run")
+        try:
+            for job, slot in due:
+                try:
+                    out.append(self._start(job, trigger_for(access), a.id, slot))
+                except JobBusy as exc:
+                    out.append(
+                        JobRun(0, job.name, "skipped", "schedule", "", now, slot, error=str(exc))
+                    )
+        except BaseException:  # a bug: the row still gets an outcome
+            self.audit.finish(attempt, "failed", 0.0, "supbot failed")
+            raise
+        self.audit.finish(attempt, "ok")
         return out
 
     def _start(self, job: JobSettings, trigger: str, actor: str, slot: float | None) -> JobRun:
@@ -237,7 +249,7 @@ class JobService:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" Did you mean `{close[0]}`?" if close else ""
             listing = ", ".join(f"`{k}`" for k in known) or "none"
-            raise UnknownJob(f"No job `{name[:60]}` here.{hint} Jobs here: {listing}.")
+            raise UnknownJob(f"No job {quote(name)} here.{hint} Jobs here: {listing}.")
         if not access.allows_named(action, "jobs", name):
             self._audit(access, name, "refused", "not allowed", action=action)
             raise errors.Forbidden(refusal(access.actor, action, name))

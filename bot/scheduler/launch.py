@@ -87,7 +87,14 @@ class Launcher:
 
     def _supervise(self, job: JobSettings, run_id: int, proc, log_path: Path) -> None:  # type: ignore[no-untyped-def]
         try:
-            outcome = supervise(proc, log_path, self.redactor, job.timeout, cancel=self.cancel)
+            outcome = supervise(
+                proc,
+                log_path,
+                self.redactor,
+                job.timeout,
+                cancel=self.cancel,
+                max_output=self.settings.max_output,
+            )
             status = "ok" if outcome.ok else "failed"
             if self.cancel.is_set() and outcome.error.startswith("killed"):
                 status = "interrupted"

@@ -24,6 +24,7 @@ from bot.scheduler.render import (
     JobsReply,
     ScheduleRunReply,
 )
+from bot.usertext import quote
 
 QUICK_WAIT = 5.0  # a job that finishes within this is answered with its result
 
@@ -52,7 +53,7 @@ class Verbs:
         if sub == "history":
             raw = command.args[2].lstrip("#")
             if not raw.isdigit():
-                raise errors.UsageError(f"`{raw[:20]}` is not a run number, e.g. `42`.")
+                raise errors.UsageError(f"{quote(raw, 20)} is not a run number, e.g. `42`.")
             run = self.jobs.get_run(access, int(raw))
             return JobOutputReply(run, self._tz(run.job), self.jobs.run_output(access, run.id))
         raise errors.UsageError("Usage: `job run <name>` or `job history <name> [run-id]`")

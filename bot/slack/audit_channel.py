@@ -9,15 +9,24 @@ once, and the outbox sends it in order, retrying while Slack is down, across res
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import time
 
 from bot.alerts import outbox
-from bot.audit import AuditEntry, AuditLog
-from bot.render.blocks import escape
+from bot.audit import STARTED, AuditEntry, AuditLog
+from bot.render.blocks import code
 from bot.state import Store
 
 log = logging.getLogger("supbot.slack")
+
+SLACK_ID = re.compile(r"[A-Z0-9]{2,30}")
+OUTCOMES = {
+    "ok": "ok",
+    "failed": "FAILED",
+    "refused": "refused",
+    STARTED: "started, no outcome recorded (yet)",
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_feed (
@@ -29,7 +38,6 @@ CREATE TABLE IF NOT EXISTS audit_feed (
 
 # An entry is posted once its outcome is known. An attempt whose outcome never came (the
 # process died mid-action) is posted as it stands after ATTEMPT_STALE.
-FINAL_OUTCOMES = frozenset({"ok", "failed", "refused"})
 ATTEMPT_STALE = 3600.0
 # Entries are read by time (AuditLog.since); `at` is taken just before the insert, so entries
 # of several processes can be out of order by the time one waited for the write lock.
@@ -38,20 +46,22 @@ READ_LIMIT = 20000
 
 
 def audit_line(e: AuditEntry) -> str:
-    who = f"<@{e.actor}>" if e.actor[:1] in ("U", "W") else f"`{escape(e.actor)}`"
-    where = f" in <#{e.channel}>" if e.channel[:1] in ("C", "G") else ""
-    outcome = {"ok": "ok", "failed": "FAILED", "refused": "refused"}.get(e.outcome, e.outcome)
-    line = f"`{e.action}` `{escape(e.target)}` by {who}{where} via {e.surface} — {outcome}"
+    """One line; every field anyone could have typed goes through `code()` (nothing in it can
+    format, mention or start a new line)."""
+    who = f"<@{e.actor}>" if SLACK_ID.fullmatch(e.actor) and e.actor[:1] in "UW" else code(e.actor)
+    where = f" in <#{e.channel}>" if SLACK_ID.fullmatch(e.channel) and e.channel[:1] in "CG" else ""
+    outcome = OUTCOMES.get(e.outcome, e.outcome)
+    line = f"{code(e.action)} {code(e.target, 300)} by {who}{where} via {e.surface} — {outcome}"
     if e.duration >= 0.05:
         line += f" ({e.duration:.1f} s)"
     if e.error:
-        line += f": {escape(e.error[:300])}"
+        line += f": {code(e.error, 300)}"
     return line
 
 
 def settled(entry: AuditEntry, now: float) -> bool:
     """Ready to post: its outcome is recorded, or it will never be."""
-    return entry.outcome in FINAL_OUTCOMES or now - entry.at > ATTEMPT_STALE
+    return entry.outcome != STARTED or now - entry.at > ATTEMPT_STALE
 
 
 class AuditFeed:

@@ -14,8 +14,8 @@ from bot.memo import Memo, Same
 from bot.render.blocks import (
     SHARE_ACTION_ID,
     RenderContext,
+    code,
     context,
-    escape,
     fallback_text,
     render_blocks,
     section,
@@ -105,14 +105,14 @@ def share_block(command_text: str) -> ActionsBlock:
 
 
 def shared(reply: Reply, command: Command, user: str) -> Payload:
-    return message(reply, command, note=f"Shared by <@{user}> · `/sup {escape(command.text)}`")
+    return message(reply, command, note=f"Shared by <@{user}> · {code('/sup ' + command.text)}")
 
 
 def progress(command: Command, mention: str) -> Payload:
     """The placeholder an action shows while it runs (restart can take stopwaitsecs)."""
     doing = PROGRESS.get(command.verb, "Working on")
     what = " ".join(command.args) if command.verb != "reload" else "the configuration"
-    text = f":hourglass_flowing_sand: {doing} `{escape(what)[:200]}`… (requested by {mention})"
+    text = f":hourglass_flowing_sand: {doing} {code(what, 200)}… (requested by {mention})"
     return {"text": text, "blocks": [section(text).to_dict()]}
 
 

@@ -11,6 +11,7 @@ from xml.parsers.expat import ExpatError
 from supervisor.xmlrpc import Faults
 
 from bot import errors
+from bot.usertext import quote
 
 # What a node (or whatever answers at its address) can make a call raise. xmlrpc's
 # ResponseError and expat's ExpatError mean the answer was not XML-RPC; OSError covers
@@ -33,7 +34,7 @@ def map_fault(node: str, fault: xmlrpc.client.Fault, target: str = "") -> errors
     """One Fault → one domain error with a sentence the user can act on."""
     code, text = fault.faultCode, fault.faultString
     detail = text.split(":", 1)[1].strip() if ":" in text else text
-    what = f"`{target}`" if target else "the process"
+    what = quote(target, 100) if target else "the process"
     table: dict[int, errors.SupbotError] = {
         Faults.BAD_NAME: errors.NoSuchProcess(target or detail),
         Faults.ALREADY_STARTED: errors.AlreadyRunning(f"{what} is already running."),
@@ -44,7 +45,7 @@ def map_fault(node: str, fault: xmlrpc.client.Fault, target: str = "") -> errors
         ),
         Faults.ABNORMAL_TERMINATION: errors.SpawnFailed(f"{what} exited while starting."),
         Faults.BAD_SIGNAL: errors.BadSignal(
-            f"`{detail}` is not a signal supervisord knows; use a name like HUP, TERM, USR1."
+            f"{quote(detail, 30)} is not a signal supervisord knows; use a name like HUP, TERM, USR1."
         ),
         Faults.NO_FILE: errors.NoLogFile(
             f"{what} has no log file for that stream (stdout_logfile=NONE or redirect_stderr)."

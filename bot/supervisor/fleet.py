@@ -12,6 +12,7 @@ from bot import errors, names
 from bot.config import NodeSettings
 from bot.domain import NodeStatus, ProcessInfo
 from bot.supervisor.client import NodeClient
+from bot.usertext import quote
 
 
 class Fleet:
@@ -31,7 +32,7 @@ class Fleet:
             return self.clients[node]
         except KeyError:
             known = ", ".join(self.clients)
-            raise errors.UsageError(f"Unknown node `{node}`; nodes: {known}.") from None
+            raise errors.UsageError(f"Unknown node {quote(node, 40)}; nodes: {known}.") from None
 
     def nodes_for(self, node: str | None) -> list[str] | None:
         """The nodes a pattern's `@node` part can name (None: every node). Reading only those
