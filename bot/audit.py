@@ -100,7 +100,7 @@ class AuditLog:
                     self._insert(AuditEntry(0.0, actor, surface, channel, action, t, STARTED))
                     for t in targets
                 ]
-        except (sqlite3.Error, OSError) as exc:  # BEGIN or COMMIT failed
+        except (sqlite3.Error, OSError, errors.StateUnavailable) as exc:  # BEGIN/COMMIT failed
             with self.store.connect() as db, contextlib.suppress(sqlite3.Error):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -118,7 +118,7 @@ class AuditLog:
                     "UPDATE audit SET outcome=?, duration=?, error=? WHERE id=?",
                     (outcome, duration, done.error, entry.id),
                 )
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError, errors.StateUnavailable):
             log.exception(
                 "audit row %d stays 'started': its outcome %s was not saved", entry.id, outcome
             )

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 import uvicorn
 from slack_sdk.signature import SignatureVerifier
 
+from bot.alerts.service import AlertsWorker
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.slack.app import SlackBot, StaticServices, build_bot
@@ -134,8 +135,16 @@ class Harness:
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.01)
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        # serve's sender of audit-channel lines (they go through the alerts outbox)
+        self.audit_sender: AlertsWorker | None = None
+        if services.settings.audit_channel:
+            self.audit_sender = AlertsWorker(services, watch=False)
+            self.audit_sender.step()  # places the channel's cursor: later actions are posted
+            self.audit_sender.start()
 
     def close(self) -> None:
+        if self.audit_sender is not None:
+            self.audit_sender.stop()
         self.server.should_exit = True
         self.thread.join(10)
         self.bot.close()

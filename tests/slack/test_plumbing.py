@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from bot.alerts.service import AlertsWorker
 from bot.embedded import EmbeddedSupervisor
 from bot.errors import SupbotError
 from bot.slack.serve import build_services
@@ -39,13 +38,7 @@ def test_follow_stops_by_itself_after_its_duration(make_slack):
 
 def test_audit_channel_gets_one_line_per_action(make_slack):
     slack: Harness = make_slack('[audit]\nchannel = "C0AUDIT"')
-    worker = AlertsWorker(slack.services, watch=False)  # serve's sender of the audit lines
-    worker.step()  # places the channel's cursor: what happens from now on is posted
-    worker.start()
-    try:
-        _one_line_per_action(slack)
-    finally:
-        worker.stop()
+    _one_line_per_action(slack)
 
 
 def _one_line_per_action(slack: Harness) -> None:
