@@ -30,8 +30,14 @@ MUTATING = {"start", "stop", "restart", "signal", "clear"}
 
 
 class Dispatcher:
-    def __init__(self, processes: ProcessService, reload: ReloadService) -> None:
+    def __init__(
+        self,
+        processes: ProcessService,
+        reload: ReloadService,
+        state_health: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.processes, self.reload = processes, reload
+        self.state_health = state_health  # why the state database cannot record, if it cannot
         self.handlers: dict[str, Handler] = {
             "status": self._status,
             "info": self._info,
@@ -91,7 +97,9 @@ class Dispatcher:
                 for p in view.processes
                 if (p.node, p.full_name) in active
             )
-        return StatusReply(view, command.flag("--fresh"), command.page, snoozed)
+        return StatusReply(
+            view, command.flag("--fresh"), command.page, snoozed, self.state_health() or ""
+        )
 
     def _info(self, access: Access, command: Command) -> Reply:
         return DetailsReply(self.processes.info(access, command.args[0]))

@@ -35,6 +35,7 @@ class StatusReply(Reply):
     fresh: bool = False
     page: int = 1  # 1-based; large fleets are paged ("Show more" asks for the next page)
     snoozed: tuple[tuple[str, float], ...] = ()  # (process label, until epoch) of shown processes
+    state_problem: str = ""  # the state database cannot record (alerts, audit): say so on top
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class Services:
         redactor = Redactor(settings.redaction_patterns, secret_values(settings))
         processes = ProcessService(fleet, audit, redactor)
         reload = ReloadService(fleet, audit, settings)
-        dispatcher = Dispatcher(processes, reload)
+        dispatcher = Dispatcher(processes, reload, store.health)
         jobs = JobService(settings, store, audit, redactor)
         commands = CommandService(settings, audit, redactor)
         from bot.scheduler.verbs import install as install_scheduler

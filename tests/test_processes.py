@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -14,6 +15,9 @@ from bot import errors
 from bot.auth import Access
 from bot.embedded import EmbeddedSupervisor
 from bot.processes import ProcessService
+from bot.render.blocks import render_blocks
+from bot.render.text import render_text
+from bot.replies import StatusReply
 from bot.services import Services
 from bot.supervisor.client import NodeClient
 from tests.conftest import (
@@ -355,3 +359,24 @@ def test_start_of_a_group_with_one_process_already_up_is_not_a_failure(services)
     assert report.ok
     assert by_name["worker:worker_00"].message.startswith("already RUNNING")
     assert by_name["worker:worker_01"].state == "RUNNING"
+
+
+def test_status_says_when_the_state_database_cannot_record(services: Services) -> None:
+    store = services.store
+    with store.connect() as db:  # a real SQLITE_FULL without filling the disk
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count={pages}")
+    with pytest.raises(errors.StateUnavailable):
+        for i in range(1000):
+            services.audit.record("U1", "slash", "restart", f"web-{i}" + "x" * 500, "ok")
+    viewer = services.authorizer.for_channel("U0OPER", "C0OPS", "slash")
+    reply = services.dispatcher.run_text(viewer, "status")
+    assert isinstance(reply, StatusReply)
+    assert f"! state database {store.path} is full" in render_text(reply)
+    slack = json.dumps([b.to_dict() for b in render_blocks(reply)])
+    assert "is full" in slack and "crashes are not alerted" in slack
+    with store.connect() as db:
+        db.execute("PRAGMA max_page_count=1000000")  # space again
+    services.audit.record("U1", "slash", "restart", "web", "ok")
+    reply = services.dispatcher.run_text(viewer, "status")
+    assert "state database" not in render_text(reply)

@@ -34,7 +34,7 @@ from bot.render.blocks import (
     section,
     share_button,
 )
-from bot.render.text import totals_line
+from bot.render.text import STATE_CONSEQUENCE, totals_line
 from bot.replies import Choice, StatusReply
 from bot.usertext import visible
 
@@ -186,6 +186,9 @@ def _(reply: StatusReply, ctx: RenderContext) -> list[Block]:
         header(title, "status_head"),
         section(overview_text(view), "status_totals"),
     ]
+    if reply.state_problem:
+        problem = f":warning: {escape(reply.state_problem[:1500])} {STATE_CONSEQUENCE}"
+        blocks.append(section(problem, "status_state"))
     if not processes and not any(n.error for n in view.nodes):
         blocks.append(section("No processes to show.", "status_empty"))
     if shown:

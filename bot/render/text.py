@@ -53,6 +53,9 @@ def render_text(reply: Reply) -> str:
     return str(reply)
 
 
+STATE_CONSEQUENCE = "(until then crashes are not alerted and actions are refused)"
+
+
 @render_text.register
 def _(reply: StatusReply) -> str:
     view = reply.view
@@ -64,6 +67,8 @@ def _(reply: StatusReply) -> str:
     for n in view.nodes:
         if n.error:
             lines.append(f"! node `{n.node}` unreachable ({n.error})")
+    if reply.state_problem:
+        lines.append(f"! {reply.state_problem} {STATE_CONSEQUENCE}")
     headers = (["node"] if multi else []) + ["name", "state", "pid", "uptime"]
     if view.processes:
         lines += ["", tabulate(status_rows(view.processes, multi), headers=headers)]
