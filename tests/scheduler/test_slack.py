@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.fakes.slack import buttons
 from tests.scheduler.conftest import job
 from tests.scheduler.test_commands import command
 from tests.scheduler.test_jobs import NEVER
@@ -9,10 +10,6 @@ from tests.slack.conftest import MakeHarness, fake_slack, make_slack  # noqa: F4
 
 JOBS = job("nightly", "0 3 * * *", 'print("backup done")', timezone='"Europe/Paris"')
 JOBS += job("report", NEVER, 'print("report sent")')
-
-
-def buttons(body: dict) -> list[dict]:
-    return [e for b in body.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
 
 
 def test_sup_jobs_in_slack_shows_dates_in_each_readers_timezone_and_buttons(
