@@ -33,6 +33,7 @@ class Call:
     status: int = 200  # the HTTP status answered
     answer: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    wall: float = field(default_factory=time.time)  # to compare with times other processes wrote
 
     @property
     def ok(self) -> bool:
