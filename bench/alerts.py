@@ -29,7 +29,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.embedded import EmbeddedSupervisor  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.supervisor.client import NodeClient  # noqa: E402
-from tests.alerts.fakeslack import FakeSlack  # noqa: E402
+from tests.fakes.slack import FakeSlack  # noqa: E402
 
 PY = sys.executable
 N = 15
@@ -102,7 +102,7 @@ def crash_latencies(root: Path, sv: EmbeddedSupervisor, slack: FakeSlack) -> lis
         posts = slack.posts(channel)
         if posts:
             exit_at = float((root / f"exit_{i:02d}").read_text())
-            out.append(posts[0].at - exit_at)
+            out.append(posts[0].wall - exit_at)
         time.sleep(0.3)
     return out
 

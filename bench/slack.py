@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.embedded import EmbeddedSupervisor  # noqa: E402
 from bot.supervisor.client import NodeClient  # noqa: E402
 from tests.conftest import free_port, short_tmp, wait_until  # noqa: E402
-from tests.slack.fake_slack import FakeSlack  # noqa: E402
+from tests.fakes.slack import FakeSlack  # noqa: E402
 from tests.slack.harness import Sent, signed_headers, slack_env, slash_body  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

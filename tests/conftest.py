@@ -130,3 +130,12 @@ def services(supervisor: EmbeddedSupervisor, tmp_path: Path) -> Iterator[Service
     svc = Services.build(make_settings(tmp_path, basic_toml(supervisor)))
     yield svc
     svc.close()
+
+
+def break_audit(svc: Services) -> None:
+    """The audit table refuses writes the way a full disk does (SQLITE_FULL's message)."""
+    with svc.store.connect() as db:
+        db.execute(
+            "CREATE TRIGGER audit_full BEFORE INSERT ON audit "
+            "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+        )

@@ -10,7 +10,7 @@ from bot.auth import Access
 from bot.domain import ProcessInfo
 from bot.services import Services
 from bot.supervisor.client import NodeClient
-from tests.scheduler.test_commands_audit import break_audit
+from tests.conftest import break_audit
 
 
 def operator(services: Services) -> Access:

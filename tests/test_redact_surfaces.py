@@ -19,7 +19,7 @@ from bot.embedded import EmbeddedSupervisor
 from bot.slack.serve import build_services
 from tests.api.conftest import TOKENS, TOKENS_TOML, serve, stop
 from tests.conftest import PY, basic_toml, make_settings, short_tmp, start_sample, wait_until
-from tests.slack.fake_slack import FakeSlack
+from tests.fakes.slack import FakeSlack
 from tests.slack.harness import BOT_TOKEN, SECRET, Harness, slack_env
 
 ROOT = Path(__file__).resolve().parent.parent

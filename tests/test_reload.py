@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot import errors
+from bot.audit import AuditUnavailable
 from bot.auth import Access
 from bot.config import ApiToken
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.supervisor.client import NodeClient
-from tests.conftest import PY, make_settings, short_tmp, wait_until
+from tests.conftest import PY, break_audit, make_settings, short_tmp, wait_until
 
 
 def program(name: str, marker: str = "v1", autostart: bool = True) -> str:
@@ -260,3 +261,13 @@ def test_no_binding_can_reload_says_which_programs_would_do(
             svc.reload.preview(access)
     finally:
         svc.close()
+
+
+def test_no_record_no_reload(sv: EmbeddedSupervisor, services: Services) -> None:
+    before = pids(sv)
+    edit(sv, AFTER)
+    (diff,) = services.reload.preview(admin(services))
+    break_audit(services)
+    with pytest.raises(AuditUnavailable, match="Nothing was changed"):
+        services.reload.apply(admin(services), [diff.fingerprint])
+    assert pids(sv) == before and not services.reload.preview(admin(services))[0].empty

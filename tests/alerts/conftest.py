@@ -4,6 +4,8 @@ loopback Slack Web API."""
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,8 +19,8 @@ from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.state import Store
 from bot.supervisor.client import NodeClient
-from tests.alerts.fakeslack import FakeSlack
 from tests.conftest import short_tmp, wait_until
+from tests.fakes.slack import FakeSlack
 
 PY = sys.executable
 TOKEN = "xoxb-test-token"
@@ -127,11 +129,10 @@ def alert_env() -> Iterator[MakeEnv]:
         listener: bool = True,
         send_from_listener: bool = True,
         extra_toml: str = "",
-        script: list[tuple[int, dict[str, str]]] | None = None,
         buffer_size: int = 100,
     ) -> AlertEnv:
         root = short_tmp()
-        slack = FakeSlack(script=list(script or [])).start()
+        slack = FakeSlack().start()
         config = root / "supbot.toml"
         sv = EmbeddedSupervisor(root / "sv", programs.replace("{root}", str(root)))
         config.write_text(alert_toml(sv, send_from_listener, extra_toml))
@@ -156,3 +157,31 @@ def start_crashing(client: NodeClient, name: str) -> None:
     reaps the exit inside startProcess (a matter of timing): the crash happened either way."""
     with contextlib.suppress(errors.SpawnFailed):
         client.start(name, wait=False)
+
+
+def deliver(env: AlertEnv, *args: str) -> subprocess.Popen[str]:
+    """`supbot alerts deliver` as its own process, as cron or an operator would run it."""
+    environ = {
+        **os.environ,
+        "SUPBOT_CONFIG": str(env.config),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": env.slack.url,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "alerts", "deliver", *args],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str]:
+    """Its exit status and stderr; killed (and the test failed) when it does not end."""
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"`alerts deliver` still running after {timeout}s") from None
+    return proc.returncode, err

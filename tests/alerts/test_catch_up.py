@@ -55,7 +55,7 @@ def test_crashes_while_the_watcher_was_down_are_counted_once_after_it_restarts(
         wait_until(env.idle, 15)
         assert crash_count(env) == 4
         (post,) = env.slack.posts("C0ALERT", top_level=True)
-        assert "crashed 4×" in env.slack.messages()[post.ts]["text"]
+        assert "crashed 4×" in env.slack.messages()[post.ts].body["text"]
     finally:
         second.stop()
         services.close()

@@ -8,7 +8,6 @@ from bot.alerts import digest
 from bot.alerts.service import router
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
-from tests.alerts.fakeslack import all_text
 from tests.conftest import wait_until
 
 
@@ -35,9 +34,9 @@ def test_digest_lists_crashes_restarts_stopped_processes_and_failed_jobs(
         db.execute("UPDATE kv SET value=? WHERE key=?", (repr(now - 3 * 86400), digest.LAST_KEY))
     assert schedule.due()
     assert schedule.run() and not schedule.run()  # one digest per slot, even if asked twice
-    wait_until(lambda: any("supbot digest" in c.params["text"] for c in env.slack.posts()), 10)
-    (post,) = [c for c in env.slack.posts() if "supbot digest" in c.params["text"]]
-    text = all_text(post.params)
+    wait_until(lambda: any("supbot digest" in c.body["text"] for c in env.slack.posts()), 10)
+    (post,) = [c for c in env.slack.posts() if "supbot digest" in c.body["text"]]
+    text = post.text()
     assert "*crashy@local* — 1 crashes, 1 starts" in text
     assert "*once@local* — 1 crashes, 2 starts" in text
     assert "crashy@local EXITED" in text and "failing@local STOPPED" in text

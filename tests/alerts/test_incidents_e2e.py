@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.replies import MessageReply
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
-from tests.alerts.fakeslack import all_text, button_values
 from tests.conftest import wait_until
 
 
@@ -14,15 +13,15 @@ def test_recovery_edits_the_parent_message(alert_env: MakeEnv) -> None:
     client = NodeClient(env.sv.node())
     start_crashing(client, "once:once")
     # an edit of the crash message, or (when the recovery came first) the message itself
-    wait_until(lambda: "recovered" in all_text(list(env.slack.messages().values())), 15)
+    wait_until(lambda: "recovered" in env.slack.shown(), 15)
     wait_until(env.idle, 10)
     pid = client.process("once:once").pid  # the second run, which stays up
     posts = env.slack.posts("C0ALERT")
     assert len(posts) == 1
     ts = posts[0].ts
     final = env.slack.messages()[ts]
-    assert "recovered after" in final["text"] and f"pid {pid}" in final["text"]
-    assert all(c.params["ts"] == ts for c in env.slack.ok("chat.update"))
+    assert "recovered after" in final.body["text"] and f"pid {pid}" in final.body["text"]
+    assert all(c.body["ts"] == ts for c in env.slack.ok("chat.update"))
 
 
 def test_backoff_retries_ending_in_fatal_are_one_message_and_one_edit(alert_env: MakeEnv) -> None:
@@ -30,24 +29,25 @@ def test_backoff_retries_ending_in_fatal_are_one_message_and_one_edit(alert_env:
     client = NodeClient(env.sv.node())
     start_crashing(client, "failing:failing")
     wait_until(lambda: client.process("failing:failing").state == "FATAL", 20)
-    wait_until(lambda: "FATAL" in all_text(list(env.slack.messages().values())), 10)
+    wait_until(lambda: "FATAL" in env.slack.shown(), 10)
     wait_until(env.idle, 10)
     assert len(env.slack.posts()) == 1
     assert len(env.slack.ok("chat.update")) == 1
     (final,) = env.slack.messages().values()
-    assert "crashed 3×" in final["text"] and "FATAL" in final["text"]
+    assert "crashed 3×" in final.body["text"] and "FATAL" in final.body["text"]
 
 
 def test_slack_outage_loses_no_alert_and_posts_each_once(alert_env: MakeEnv) -> None:
-    script = [(503, {}), (503, {}), (429, {"Retry-After": "2"})]
-    env = alert_env(script=script)
+    env = alert_env()
+    env.slack.outage(503, times=2)
+    env.slack.rate_limit("chat.", times=1, retry_after=2)
     client = NodeClient(env.sv.node())
     start_crashing(client, "crashy:crashy")
     start_crashing(client, "once:once")
     wait_until(lambda: len(env.slack.posts(top_level=True)) >= 2, 30)
     wait_until(env.idle, 20)
     posts = env.slack.posts(top_level=True)
-    names = sorted(button_values(p.params)[0] for p in posts)
+    names = sorted(p.button_values()[0] for p in posts)
     assert names == ["restart crashy@local", "restart once@local"]
     refused = [c for c in env.slack.calls if c.status == 429]
     assert refused and posts[0].at - refused[0].at >= 1.9  # Retry-After honoured
@@ -80,9 +80,9 @@ def test_snooze_silences_alerts_counts_crashes_and_unsnooze_restores(alert_env: 
     # a snooze from the alert's button shows on the alert itself
     services.dispatcher.run_text(operator, "snooze crashy@local 24h")
     wait_until(lambda: env.slack.ok("chat.update"), 10)
-    edit = env.slack.ok("chat.update")[-1].params
-    assert edit["ts"] == env.slack.posts("C0ALERT")[0].ts
-    assert "snoozed until" in all_text(edit) and "<@U0OPER>" in all_text(edit)
+    edit = env.slack.ok("chat.update")[-1]
+    assert edit.body["ts"] == env.slack.posts("C0ALERT")[0].ts
+    assert "snoozed until" in edit.text() and "<@U0OPER>" in edit.text()
     services.close()
 
 

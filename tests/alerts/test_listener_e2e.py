@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
-from tests.alerts.fakeslack import all_text, button_values
 from tests.conftest import wait_until
 
 
@@ -15,14 +14,14 @@ def test_crash_becomes_one_message_with_buttons_and_redacted_log(alert_env: Make
     wait_until(env.idle, 10)
     posts = env.slack.posts("C0ALERT")
     assert len(posts) == 1, env.listener_log()
-    params = posts[0].params
-    assert button_values(params) == [
+    post = posts[0]
+    assert post.button_values() == [
         "restart crashy@local",
         "tail crashy@local",
         "snooze crashy@local 1h",
         "snooze crashy@local 24h",
     ]
-    text = all_text(params)
+    text = post.text()
     assert "crashy@local" in text and "crashed" in text
     assert "EXITED" in text and "3 (unexpected)" in text
     assert "<!date^" in text

@@ -41,13 +41,13 @@ def test_the_listener_records_crashes_while_slack_is_down_and_sends_them_later(
     alert_env: MakeEnv,
 ) -> None:
     env = alert_env()
-    env.slack.outage = 503
+    env.slack.outage(503)
     client = NodeClient(env.sv.node())
     listener = client.process("supbot:supbot").pid
     start_crashing(client, "crashy:crashy")
     wait_until(lambda: len(env.slack.calls) >= 2, 30)  # tried, refused, tried again
     with env.store().connect() as db:
         assert db.execute("SELECT 1 FROM alert_incidents WHERE process='crashy:crashy'").fetchone()
-    env.slack.outage = 0
+    env.slack.recover()
     wait_until(lambda: env.slack.posts("C0ALERT"), 60)
     assert client.process("supbot:supbot").pid == listener  # it never exited meanwhile

@@ -10,8 +10,7 @@ import pytest
 from bot.alerts.outbox import Outbox
 from bot.alerts.service import AlertsWorker
 from bot.supervisor.client import NodeClient
-from tests.alerts.conftest import AlertEnv, MakeEnv, start_crashing
-from tests.alerts.test_audit_channel import deliver, finish
+from tests.alerts.conftest import AlertEnv, MakeEnv, deliver, finish, start_crashing
 from tests.conftest import wait_until
 
 
@@ -27,24 +26,24 @@ def crash_recorded(env: AlertEnv) -> None:
 def test_deliver_with_a_refused_token_stops_and_says_what_to_fix(alert_env: MakeEnv) -> None:
     env = alert_env(send_from_listener=False)
     crash_recorded(env)
-    env.slack.refusal = "invalid_auth"
+    env.slack.refusal("invalid_auth")
     code, err = finish(deliver(env, "--deadline", "2m"))
     assert code == 1
     assert "SLACK_BOT_TOKEN was refused (invalid_auth)" in err
     assert "1 message(s) left for later" in err
     assert "Traceback" not in err
     assert Outbox(env.store()).backlog() == 1
-    env.slack.refusal = ""
+    env.slack.recover()
     code, err = finish(deliver(env))
     assert code == 0, err
     (post,) = env.slack.posts("C0ALERT")
-    assert "crashy" in post.params["text"]
+    assert "crashy" in post.body["text"]
 
 
 def test_deliver_gives_up_at_its_deadline_while_slack_is_down(alert_env: MakeEnv) -> None:
     env = alert_env(send_from_listener=False)
     crash_recorded(env)
-    env.slack.outage = 503
+    env.slack.outage(503)
     code, err = finish(deliver(env, "--deadline", "2s"))
     assert code == 1
     assert "1 message(s) left for later (the deadline passed)" in err
@@ -54,7 +53,7 @@ def test_serve_holds_a_channel_the_bot_is_not_in_and_says_so_once(
     alert_env: MakeEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     env = alert_env(send_from_listener=False)
-    env.slack.refusal = "not_in_channel"
+    env.slack.refusal("not_in_channel")
     services = env.services()
     worker = AlertsWorker(services, watch=False)
     try:
@@ -71,7 +70,7 @@ def test_serve_holds_a_channel_the_bot_is_not_in_and_says_so_once(
         assert "/invite" in hints[0]
     finally:
         worker.stop()
-    env.slack.refusal = ""
+    env.slack.recover()
     restarted = AlertsWorker(services, watch=False).start()  # e.g. after the bot was invited
     try:
         wait_until(lambda: env.slack.posts("C0ALERT"), 15)

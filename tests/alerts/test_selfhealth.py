@@ -30,12 +30,12 @@ def test_unreachable_node_is_an_incident_and_its_return_edits_it(alert_env: Make
 
         wait_until(down_posted, 10, interval=0.3)
         (post,) = env.slack.posts("C0ALERT")
-        assert "node local is unreachable" in post.params["text"]
+        assert "node local is unreachable" in post.body["text"]
         env.sv.start()
         worker.poll_once("local")
         wait_until(lambda: env.slack.ok("chat.update"), 10)
         final = env.slack.messages()[post.ts]
-        assert "reachable again" in final["text"]
+        assert "reachable again" in final.body["text"]
     finally:
         worker.stop()
         services.close()
@@ -54,11 +54,11 @@ def test_a_listener_whose_heartbeat_stops_is_reported(alert_env: MakeEnv) -> Non
             )
         worker.check_listener("local")
         wait_until(lambda: env.slack.posts("C0ALERT"), 10)
-        assert "listener on local has gone silent" in env.slack.posts()[0].params["text"]
+        assert "listener on local has gone silent" in env.slack.posts()[0].body["text"]
         services.store.heartbeat("listener:local")
         worker.check_listener("local")
         wait_until(lambda: env.slack.ok("chat.update"), 10)
-        assert "is back" in env.slack.ok("chat.update")[0].params["text"]
+        assert "is back" in env.slack.ok("chat.update")[0].body["text"]
     finally:
         worker.stop()
         services.close()

@@ -47,8 +47,8 @@ def test_storm_of_200_crashes_stays_in_budget_and_counts_every_crash(alert_env: 
 def _shown(env: object) -> int:
     """Crashes counted in the latest text of every message: incidents and roll-ups."""
     shown = 0
-    for params in env.slack.messages().values():  # type: ignore[attr-defined]
-        text = params["text"]
+    for message in env.slack.messages().values():  # type: ignore[attr-defined]
+        text = message.body["text"]
         rollup = re.search(r"processes crashed \((\d+) crashes\)", text)
         counted = re.search(r"crashed (\d+)×", text)
         shown += int(rollup.group(1)) if rollup else int(counted.group(1)) if counted else 0

@@ -7,7 +7,6 @@ import threading
 from bot.alerts.service import AlertsWorker
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import PROGRAMS, MakeEnv, start_crashing
-from tests.alerts.fakeslack import button_values
 from tests.conftest import wait_until
 
 BOUNCER = """
@@ -36,8 +35,8 @@ def test_watcher_catches_a_crash_that_restarted_between_two_polls(alert_env: Mak
         wait_until(lambda: env.slack.posts("C0ALERT"), 10)
         wait_until(env.idle, 10)
         (post,) = env.slack.posts("C0ALERT")
-        assert button_values(post.params)[0] == "restart bouncer@local"
-        assert "5 (unexpected)" in str(post.params["blocks"])
+        assert post.button_values()[0] == "restart bouncer@local"
+        assert "5 (unexpected)" in str(post.body["blocks"])
     finally:
         worker.stop()
         services.close()
@@ -69,7 +68,7 @@ def test_listener_and_watcher_together_alert_once_per_crash(alert_env: MakeEnv) 
         poller.join(5)
         wait_until(env.idle, 10)
         posts = env.slack.posts("C0ALERT", top_level=True)
-        targets = sorted(button_values(p.params)[0] for p in posts)
+        targets = sorted(p.button_values()[0] for p in posts)
         assert targets == ["restart crashy@local", "restart failing@local", "restart once@local"]
         with store.connect() as db:
             dups = db.execute(

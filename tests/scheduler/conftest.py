@@ -145,3 +145,20 @@ def until(predicate: Callable[[], object], seconds: float = 10) -> None:
 
 def now() -> float:
     return time.time()
+
+
+NEVER = "0 3 1 1 *"  # a schedule that does not interfere: only run-now starts these
+
+
+def command(name: str, code: str, **keys: str) -> str:
+    extra = "".join(f"{k} = {v}\n" for k, v in keys.items())
+    return f'\n[[commands]]\nname = "{name}"\ncommand = {py(code)}\n{extra}'
+
+
+def marker_command(marker: Path, args: str = "'.*'") -> str:
+    code = f'import sys; open("{marker}", "a").write(" ".join(sys.argv[1:]) + "|")'
+    return command("mark", code, args=args, description='"Writes a marker"')
+
+
+def wait_loop(flag: Path) -> str:
+    return f'[time.sleep(0.05) for _ in iter(lambda: os.path.exists("{flag}"), True)]'

@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.replies import MessageReply
 from bot.scheduler.commands import UnknownCommand
 from bot.scheduler.execute import ProgramMissing
-from tests.scheduler.conftest import PY, admin, build, operator, py
+from tests.scheduler.conftest import PY, admin, build, command, marker_command, operator
 
 LISTING = """
 import json, sys
@@ -24,16 +24,6 @@ if sys.argv[1:2] == ["list"]:
 else:
     print("ran " + sys.argv[1])
 """
-
-
-def command(name: str, code: str, **keys: str) -> str:
-    extra = "".join(f"{k} = {v}\n" for k, v in keys.items())
-    return f'\n[[commands]]\nname = "{name}"\ncommand = {py(code)}\n{extra}'
-
-
-def marker_command(marker: Path, args: str = "'.*'") -> str:
-    code = f'import sys; open("{marker}", "a").write(" ".join(sys.argv[1:]) + "|")'
-    return command("mark", code, args=args, description='"Writes a marker"')
 
 
 @pytest.mark.parametrize(

@@ -13,18 +13,8 @@ from bot.audit import AuditUnavailable
 from bot.cli import main
 from bot.replies import MessageReply
 from bot.scheduler.execute import ProgramMissing
-from bot.services import Services
-from tests.scheduler.conftest import admin, build, job, operator
-from tests.scheduler.test_commands import command, marker_command
-
-
-def break_audit(svc: Services) -> None:
-    """The audit table refuses writes the way a full disk does (SQLITE_FULL's message)."""
-    with svc.store.connect() as db:
-        db.execute(
-            "CREATE TRIGGER audit_full BEFORE INSERT ON audit "
-            "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
-        )
+from tests.conftest import break_audit
+from tests.scheduler.conftest import admin, build, command, job, marker_command, operator
 
 
 def test_the_attempt_is_on_record_while_the_command_runs_and_completed_after(

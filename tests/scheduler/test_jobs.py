@@ -8,18 +8,22 @@ import pytest
 
 from bot import errors
 from bot.scheduler.jobs import JobBusy, UnknownJob
-from tests.scheduler.conftest import admin, build, job, operator, pid_gone, read_pid, until
-
-NEVER = "0 3 1 1 *"  # a schedule that does not interfere: only run-now starts these
+from tests.scheduler.conftest import (
+    NEVER,
+    admin,
+    build,
+    job,
+    operator,
+    pid_gone,
+    read_pid,
+    until,
+    wait_loop,
+)
 
 
 def wait_for(flag: Path) -> str:
     """Python that waits until `flag` exists (one line: no statements after `;`)."""
     return "import os, time; " + wait_loop(flag)
-
-
-def wait_loop(flag: Path) -> str:
-    return f'[time.sleep(0.05) for _ in iter(lambda: os.path.exists("{flag}"), True)]'
 
 
 def test_run_now_records_trigger_exit_code_duration_and_redacted_output(tmp_path: Path) -> None:

@@ -12,8 +12,7 @@ from bot.render.blocks import render_blocks
 from bot.render.text import render_text
 from bot.scheduler.render import CommandRunReply, JobHistoryReply, JobOutputReply, JobsReply
 from bot.scheduler.verbs import run_command
-from tests.scheduler.conftest import build, job, operator
-from tests.scheduler.test_commands import command
+from tests.scheduler.conftest import build, command, job, operator
 
 JOBS = job(
     "nightly-backup",

@@ -11,14 +11,15 @@ import pytest
 from bot.scheduler.jobs import JobBusy
 from bot.scheduler.store import JobRun
 from tests.scheduler.conftest import (
+    NEVER,
     admin,
     build,
     job,
     pid_gone,
     read_pid,
     until,
+    wait_loop,
 )
-from tests.scheduler.test_jobs import NEVER, wait_loop
 
 EVERY_SECOND = "* * * * * *"
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config_reader import ConfigError
-from tests.scheduler.conftest import admin, build, job, settings_for
-from tests.scheduler.test_commands import command
+from tests.scheduler.conftest import admin, build, command, job, settings_for
 
 CAP = '\n[scheduler]\nmax_output = "64KiB"\n'
 # 8 MB in one burst, then a pause (the supervisor catches up), then the line that matters.

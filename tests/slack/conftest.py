@@ -14,7 +14,7 @@ from tests.conftest import (
     make_settings,
     start_sample,
 )
-from tests.slack.fake_slack import FakeSlack
+from tests.fakes.slack import FakeSlack
 from tests.slack.harness import Harness, slack_env
 
 

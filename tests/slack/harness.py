@@ -4,13 +4,16 @@ served by uvicorn on an ephemeral port; the Web API and response_url answered by
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
@@ -22,9 +25,10 @@ from bot.services import Services
 from bot.slack.app import SlackBot, StaticServices, build_bot
 from bot.slack.serve import http_app
 from tests.conftest import free_port
-from tests.slack.fake_slack import Call, FakeSlack
+from tests.fakes.slack import Call, FakeSlack
 
-PAYLOADS = Path(__file__).parent.parent / "payloads"
+ROOT = Path(__file__).resolve().parents[2]
+PAYLOADS = ROOT / "tests" / "payloads"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 
@@ -51,29 +55,22 @@ def click_payload(
     ephemeral: bool = True,
     action_id: str = "sup_cmd:act_0",
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = json.loads((PAYLOADS / "block_actions.json").read_text())
+    """A click on a message's button: an ephemeral one (no `message`) or one in the channel."""
+    name = "block_actions_ephemeral.json" if ephemeral else "block_actions_message.json"
+    payload: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
     payload["user"]["id"] = user
     payload["channel"]["id"] = channel
-    payload["container"].update(channel_id=channel, is_ephemeral=ephemeral)
+    payload["container"]["channel_id"] = channel
     payload["response_url"] = response_url
     payload["actions"][0].update(value=value, action_id=action_id)
-    if not ephemeral:
-        payload["message"] = {
-            "type": "message",
-            "ts": "1700000001.000100",
-            "text": "",
-            "blocks": [],
-        }
     return payload
 
 
 def home_click_payload(value: str, user: str) -> dict[str, Any]:
     """A click on the App Home tab: a view container, no channel and no response_url."""
-    payload = click_payload(value, user, "", "")
-    payload["container"] = {"type": "view", "view_id": "V0HOME"}
-    payload["view"] = {"id": "V0HOME", "type": "home", "blocks": []}
-    for key in ("channel", "response_url"):
-        payload.pop(key)
+    payload: dict[str, Any] = json.loads((PAYLOADS / "block_actions_home.json").read_text())
+    payload["user"]["id"] = user
+    payload["actions"][0]["value"] = value
     return payload
 
 
@@ -82,6 +79,17 @@ def home_opened_body(user: str, event_id: str) -> str:
     envelope["event"]["user"] = user
     envelope["event_id"] = event_id
     return json.dumps(envelope)
+
+
+def socket_envelope(
+    text: str, user: str, response_url: str, envelope_id: str = ""
+) -> dict[str, Any]:
+    """A slash command as Socket Mode delivers it: an envelope around the command's fields."""
+    envelope: dict[str, Any] = json.loads((PAYLOADS / "socket_mode_slash_command.json").read_text())
+    envelope["payload"].update(text=text, user_id=user, response_url=response_url)
+    if envelope_id:
+        envelope["envelope_id"] = envelope_id
+    return envelope
 
 
 def signed_headers(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -98,15 +106,10 @@ class Sent:
     response_url: str = ""
 
     def responses(self, fake: FakeSlack) -> list[Call]:
-        return [c for c in fake.of("response") if c.path == _path(self.response_url)]
+        return fake.responses(self.response_url)
 
     def wait_response(self, fake: FakeSlack, contains: str = "", timeout: float = 15.0) -> Call:
-        path = _path(self.response_url)
-        return fake.wait_call("response", contains, timeout, where=lambda c: c.path == path)
-
-
-def _path(url: str) -> str:
-    return "/" + url.split("/", 3)[3] if url else ""
+        return fake.wait_response(self.response_url, contains, timeout)
 
 
 class Harness:
@@ -195,3 +198,19 @@ class Harness:
         url = f"http://127.0.0.1:{self.port}/healthz"
         with urllib.request.urlopen(url, timeout=5) as response:
             return int(response.status)
+
+
+def serve(
+    tmp_path: Path, env: dict[str, str], *args: str, log: IO[str] | None = None
+) -> subprocess.Popen[str]:
+    """`supbot serve ARGS` in tmp_path (its supbot.toml); stderr to `log` when given."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    full.update(env, SUPBOT_CONFIG=str(tmp_path / "supbot.toml"), PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", *args],
+        cwd=tmp_path,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=log or subprocess.PIPE,
+        text=True,
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from bot.supervisor.client import NodeClient
+from tests.fakes.slack import buttons
 from tests.slack.harness import Harness
-from tests.slack.test_slash import buttons
 
 
 def pid(supervisor, name: str) -> int:

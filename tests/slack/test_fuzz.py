@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.slack.fake_slack import Call
+from tests.fakes.slack import Call
 from tests.slack.harness import Harness, Sent
 
 CORPUS = [

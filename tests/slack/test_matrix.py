@@ -9,13 +9,11 @@ Each row asserts on what Slack received and on what happened to the real process
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.supervisor.client import NodeClient
 from tests.conftest import wait_until
-from tests.slack.fake_slack import Call, FakeSlack
+from tests.fakes.slack import Call
 from tests.slack.harness import Harness
 
 # What the user sees for each outcome (the text Slack received).
@@ -74,16 +72,6 @@ MATRIX = [
 ]
 
 
-def settle(fake: FakeSlack, quiet: float = 0.3, seconds: float = 10) -> None:
-    """Wait (bounded) until the fake has received no call for `quiet` seconds."""
-    deadline = time.monotonic() + seconds
-    count, since = len(fake.calls), time.monotonic()
-    while time.monotonic() - since < quiet and time.monotonic() < deadline:
-        time.sleep(0.02)
-        if len(fake.calls) != count:
-            count, since = len(fake.calls), time.monotonic()
-
-
 def target_of(command: str) -> str | None:
     words = command.split()
     if words[0] not in ("restart", "stop"):
@@ -101,7 +89,7 @@ def test_authorization_matrix(
     target = target_of(command)
     # Rows share one app: let the previous row's last messages (a click answers in place and
     # in the channel) and its restart finish, so they cannot be taken for this row's.
-    settle(fake)
+    fake.settle(quiet=0.3, timeout=10)
     if target:
         wait_until(lambda: node.process(target).state not in ("STARTING", "STOPPING"), 10)
     before = node.process(target).pid if target else None

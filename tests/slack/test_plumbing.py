@@ -12,9 +12,8 @@ from bot.errors import SupbotError
 from bot.slack.serve import build_services
 from bot.supervisor.client import NodeClient
 from tests.conftest import basic_toml, free_port, make_settings, short_tmp, wait_until
-from tests.slack.fake_slack import FakeSlack
+from tests.fakes.slack import FakeSlack, buttons
 from tests.slack.harness import Harness, slack_env
-from tests.slack.test_slash import buttons
 
 
 def test_follow_edits_one_channel_message_until_stopped(make_slack):

@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+from tests.fakes.slack import Call, buttons
 from tests.slack.conftest import MakeHarness
-from tests.slack.fake_slack import Call
-from tests.slack.test_slash import buttons
 
 
 def command(name: str, code: str, extra: str = "") -> str:

@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
-from typing import IO
 
 from tests.conftest import basic_toml, free_port, wait_until
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import BOT_TOKEN, SECRET, signed_headers, slack_env, slash_body
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def serve(
-    tmp_path: Path, env: dict[str, str], *args: str, log: IO[str] | None = None
-) -> subprocess.Popen[str]:
-    """`supbot serve ARGS` in tmp_path (its supbot.toml); stderr to `log` when given."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    full.update(env, SUPBOT_CONFIG=str(tmp_path / "supbot.toml"), PYTHONPATH=str(ROOT))
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", *args],
-        cwd=tmp_path,
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=log or subprocess.PIPE,
-        text=True,
-    )
+from tests.fakes.slack import FakeSlack
+from tests.slack.harness import BOT_TOKEN, SECRET, serve, signed_headers, slack_env, slash_body
 
 
 def test_http_mode_refuses_to_start_without_a_signing_secret(supervisor, tmp_path, fake_slack):

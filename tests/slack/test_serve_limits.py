@@ -17,9 +17,8 @@ import pytest
 import requests
 
 from tests.conftest import basic_toml, free_port, start_sample, wait_until
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import SECRET, slack_env
-from tests.slack.test_serve import serve
+from tests.fakes.slack import FakeSlack
+from tests.slack.harness import SECRET, serve, slack_env
 
 MB = 1024 * 1024
 

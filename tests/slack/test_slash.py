@@ -6,16 +6,8 @@ import json
 import time
 
 from bot.supervisor.client import NodeClient
+from tests.fakes.slack import buttons
 from tests.slack.harness import SECRET, Harness, signed_headers, slash_body
-
-
-def buttons(call_body: dict) -> list[dict]:
-    return [
-        e
-        for b in call_body.get("blocks", [])
-        if b.get("type") == "actions"
-        for e in b.get("elements", [])
-    ]
 
 
 def test_status_is_acked_at_once_and_answered_privately_with_a_share_button(slack: Harness):

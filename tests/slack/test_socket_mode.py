@@ -3,67 +3,23 @@ fake Web API returns its ws:// URL); the real app acks the envelope and answers.
 
 from __future__ import annotations
 
-import json
 import logging
-import queue
 import threading
-from collections.abc import Iterator
-from urllib.parse import parse_qsl
 
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from websockets.sync.server import ServerConnection, serve
 
 from bot.slack.app import StaticServices, build_bot
 from bot.slack.serve import build_services, connect_with_backoff
 from tests.conftest import basic_toml, free_port, make_settings, wait_until
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import BOT_TOKEN, PAYLOADS, slack_env
+from tests.fakes.slack import FakeSlack
+from tests.slack.harness import BOT_TOKEN, slack_env, socket_envelope
 
 
-class FakeSocket:
-    """Sends hello and the queued envelopes to whoever connects; records what comes back."""
-
-    def __init__(self, envelopes: list[dict]) -> None:
-        self.envelopes = envelopes
-        self.received: queue.Queue[dict] = queue.Queue()
-        self.server = serve(self._handle, "127.0.0.1", 0)
-        self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def _handle(self, ws: ServerConnection) -> None:
-        ws.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {}}))
-        for envelope in self.envelopes:
-            ws.send(json.dumps(envelope))
-        for message in ws:
-            self.received.put(json.loads(message))
-
-    def next(self, timeout: float = 10.0) -> dict:
-        return self.received.get(timeout=timeout)
-
-
-@pytest.fixture
-def socket_envelope(fake_slack: FakeSlack) -> Iterator[tuple[dict, str]]:
-    fields = dict(parse_qsl((PAYLOADS / "slash_command.txt").read_text().strip()))
+def test_socket_mode_acks_the_envelope_and_answers(supervisor, tmp_path, fake_slack: FakeSlack):
     response_url = fake_slack.response_url()
-    fields.update(text="status", user_id="U0VIEWER", response_url=response_url)
-    yield (
-        {
-            "envelope_id": "57d6a792-4d35-4d0b-b6aa-3361493e1caf",
-            "type": "slash_commands",
-            "payload": fields,
-            "accepts_response_payload": True,
-        },
-        response_url,
-    )
-
-
-def test_socket_mode_acks_the_envelope_and_answers(
-    supervisor, tmp_path, fake_slack: FakeSlack, socket_envelope
-):
-    envelope, response_url = socket_envelope
-    socket = FakeSocket([envelope])
-    fake_slack.ws_url = socket.url
+    envelope = socket_envelope("status", "U0VIEWER", response_url)
+    socket = fake_slack.socket([envelope])
     env = {**slack_env(fake_slack), "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "xapp-1-test"}
     services = build_services(make_settings(tmp_path, basic_toml(supervisor), env))
     bot = build_bot(StaticServices(services), services.settings.secrets, socket_mode=True)
@@ -72,8 +28,7 @@ def test_socket_mode_acks_the_envelope_and_answers(
         handler.connect()
         ack = socket.next()
         assert ack["envelope_id"] == envelope["envelope_id"]
-        path = "/" + response_url.split("/", 3)[3]
-        answer = fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
+        answer = fake_slack.wait_response(response_url, "worker_00")
         assert answer.body["response_type"] == "ephemeral"
         opened = fake_slack.of("apps.connections.open")[0]
         assert "xapp-1-test" in opened.headers.get("authorization", "")
@@ -81,7 +36,6 @@ def test_socket_mode_acks_the_envelope_and_answers(
         handler.close()
         bot.close()
         services.close()
-        socket.server.shutdown()
 
 
 def test_socket_mode_keeps_retrying_while_slack_is_down_then_connects(
@@ -102,21 +56,17 @@ def test_socket_mode_keeps_retrying_while_slack_is_down_then_connects(
         target=lambda: connected.append(connect_with_backoff(handler.client, stop))
     )
     worker.start()
-    fake = socket = None
+    fake = None
     try:
         wait_until(lambda: "Socket Mode connection failed" in caplog.text, 30)
         assert worker.is_alive()  # still trying, not given up
         fake = FakeSlack(port=slack_port).start()
         response_url = fake.response_url()
-        fields = dict(parse_qsl((PAYLOADS / "slash_command.txt").read_text().strip()))
-        fields.update(text="status", user_id="U0VIEWER", response_url=response_url)
-        envelope = {"envelope_id": "e-1", "type": "slash_commands", "payload": fields}
-        socket = FakeSocket([envelope])
-        fake.ws_url = socket.url
+        socket = fake.socket([socket_envelope("status", "U0VIEWER", response_url, "e-1")])
         worker.join(90)
         assert connected == [True]
         assert socket.next()["envelope_id"] == "e-1"
-        fake.wait_call("response", "worker_00", where=lambda c: response_url.endswith(c.path))
+        fake.wait_response(response_url, "worker_00")
         assert caplog.text.count("Socket Mode connection failed") == 1  # one line per outage
     finally:
         stop.set()
@@ -124,7 +74,5 @@ def test_socket_mode_keeps_retrying_while_slack_is_down_then_connects(
         handler.close()
         bot.close()
         services.close()
-        if socket is not None:
-            socket.server.shutdown()
         if fake is not None:
-            fake.stop()
+            fake.stop()  # and its socket

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from tests.scheduler.conftest import job
-from tests.scheduler.test_commands import command
-from tests.scheduler.test_jobs import NEVER
-from tests.slack.conftest import MakeHarness, fake_slack, make_slack  # noqa: F401  (fixtures)
+from tests.fakes.slack import buttons
+from tests.scheduler.conftest import NEVER, command, job
+from tests.slack.conftest import MakeHarness
 
 JOBS = job("nightly", "0 3 * * *", 'print("backup done")', timezone='"Europe/Paris"')
 JOBS += job("report", NEVER, 'print("report sent")')
 
 
-def buttons(body: dict) -> list[dict]:
-    return [e for b in body.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
-
-
 def test_sup_jobs_in_slack_shows_dates_in_each_readers_timezone_and_buttons(
-    make_slack: MakeHarness,  # noqa: F811
+    make_slack: MakeHarness,
 ) -> None:
     slack = make_slack(JOBS)
     sent = slack.slash("jobs")
@@ -29,7 +24,7 @@ def test_sup_jobs_in_slack_shows_dates_in_each_readers_timezone_and_buttons(
 
 
 def test_run_now_button_runs_the_job_and_history_shows_it(
-    make_slack: MakeHarness,  # noqa: F811
+    make_slack: MakeHarness,
 ) -> None:
     slack = make_slack(JOBS)
     slack.click("job run report", ephemeral=False)
@@ -41,7 +36,7 @@ def test_run_now_button_runs_the_job_and_history_shows_it(
 
 
 def test_sup_run_refuses_injection_in_slack_and_runs_a_listed_command(
-    make_slack: MakeHarness,  # noqa: F811
+    make_slack: MakeHarness,
     tmp_path,
 ) -> None:
     marker = tmp_path / "marker"

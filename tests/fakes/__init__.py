@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the services supbot talks to (only the network boundary is fake)."""
