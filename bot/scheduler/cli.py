@@ -13,13 +13,12 @@ import sys
 
 from bot.auth import Access, Authorizer
 from bot.cli import add_command
+from bot.commands.render import CommandRunReply, CommandsReply
 from bot.durations import parse_duration
 from bot.render.jsonout import dumps
 from bot.render.text import render_text
 from bot.replies import Reply
 from bot.scheduler.render import (
-    CommandRunReply,
-    CommandsReply,
     JobHistoryReply,
     JobOutputReply,
     JobRunReply,
@@ -73,6 +72,7 @@ def _configure_jobs(sub: argparse._SubParsersAction) -> None:
 
 def _run_jobs(args: argparse.Namespace) -> int:
     services, access = _services(args)
+    services.jobs.reconcile_jobs()
     reply = JobsReply(tuple(services.jobs.list_jobs(access)), services.jobs.runner_status())
     _print(args, reply)
     return 0
@@ -96,6 +96,7 @@ def _run_job(args: argparse.Namespace) -> int:
         _print(args, JobOutputReply(run, tz, output), {"run": run, "output": output})
         return 0
     if args.action == "history":
+        jobs.reconcile_jobs()
         runs = tuple(jobs.history(access, args.name))
         _print(args, JobHistoryReply(args.name, tz, runs), runs)
         return 0

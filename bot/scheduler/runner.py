@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from bot.errors import StateUnavailable
-from bot.scheduler.execute import TERM_GRACE
+from bot.runs.execute import TERM_GRACE
 from bot.scheduler.jobs import RUNNER, JobService
 from bot.scheduler.launch import Launcher
 

@@ -12,7 +12,7 @@ from bot import errors
 from bot.audit import AuditUnavailable
 from bot.cli import main
 from bot.replies import MessageReply
-from bot.scheduler.execute import ProgramMissing
+from bot.runs.execute import ProgramMissing
 from bot.services import Services
 from tests.scheduler.conftest import admin, build, job, operator
 from tests.scheduler.test_commands import command, marker_command
