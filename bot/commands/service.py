@@ -27,7 +27,7 @@ OUTPUT_INTERVAL = 2.0
 
 
 class UnknownCommand(errors.SupbotError):
-    exit_code = 2
+    exit_code = errors.ExitStatus.USAGE
 
 
 @dataclass(frozen=True)

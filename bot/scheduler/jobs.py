@@ -34,7 +34,7 @@ SURFACE_TRIGGER = {"slash": "slack", "button": "slack", "home": "slack"}
 
 
 class UnknownJob(errors.SupbotError):
-    exit_code = 2
+    exit_code = errors.ExitStatus.USAGE
 
 
 class JobBusy(errors.SupbotError):
