@@ -125,15 +125,15 @@ def _run(args: argparse.Namespace, words: list[str]) -> int:
         return run_demo()
     if args.command in EXTRA_COMMANDS:
         return EXTRA_COMMANDS[args.command][1](args)
-    runtime = Runtime(args.config)
     if args.command in SUP_VERBS:
-        return _run_sup(args, words, runtime)
-    return CLI_ONLY[args.command](args, runtime)
+        command = sup_command(args, words)  # a usage error needs no configuration
+        return _run_sup(args, command, Runtime(args.config))
+    return CLI_ONLY[args.command](args, Runtime(args.config))
 
 
-def _run_sup(args: argparse.Namespace, words: list[str], runtime: Runtime) -> ExitStatus:
+def _run_sup(args: argparse.Namespace, command: Command, runtime: Runtime) -> ExitStatus:
     services, access = runtime.services, _local_admin()
-    reply = services.dispatcher.run(access, sup_command(args, words))
+    reply = services.dispatcher.run(access, command)
     code = _output(args, reply)
     if isinstance(reply, TailReply) and reply.follow:
         follow_log(services.processes, access, reply.tail, lambda line: print(line, flush=True))
