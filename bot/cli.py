@@ -1,7 +1,9 @@
 """`supbot`: the command line. The only place (with bot/demo.py) that wires things together.
 
-Exit codes: 0 ok, 1 an action failed (including partly), 2 usage or config error,
-3 a node unreachable.
+Subcommands that are `/sup` verbs (status, info, start, …) take their words through the `/sup`
+grammar and run through the same dispatcher as Slack and the console; argparse declares only
+what the CLI alone has (--config, --json, --node, and the CLI-only subcommands).
+Exit codes: `ExitStatus` (bot/errors.py).
 """
 
 from __future__ import annotations
@@ -11,20 +13,30 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
-from bot import errors
+from bot import errors, grammar
 from bot.audit import dump as dump_audit
-from bot.auth import Authorizer
+from bot.auth import Access, Authorizer
 from bot.config import ConfigError
+from bot.dispatch import MUTATING
 from bot.durations import DurationError, parse_duration
+from bot.errors import ExitStatus
 from bot.grammar import Command
+from bot.log_follow import follow_log
 from bot.render.jsonout import dumps
 from bot.render.text import render_text
-from bot.replies import ActionReply, ReloadReply, Reply, StatusReply
+from bot.replies import ActionReply, ReloadReply, Reply, StatusReply, TailReply
 from bot.services import Runtime
 
 Subcommand = Callable[[argparse.Namespace], int]
 EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Subcommand]] = {}
+
+# The `/sup` verbs the CLI offers as subcommands; their words are parsed by the grammar.
+SUP_VERBS = ("status", "info", "start", "stop", "restart", "signal", "tail", "clear")
+# What the CLI adds to those commands: it always reads fresh, and a command typed whole in a
+# shell is already confirmed (no confirm step as in Slack).
+CLI_FLAGS = {"status": frozenset({"--fresh"}), **{v: frozenset({"--yes"}) for v in MUTATING}}
 
 
 def add_command(
@@ -42,31 +54,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", help="TOML config file (default $SUPBOT_CONFIG or ./supbot.toml)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def cmd(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help)
+    for name in SUP_VERBS:
+        verb = grammar.VERBS[name]
+        p = sub.add_parser(
+            name,
+            help=verb.summary,
+            usage=f"supbot {verb.usage} [--json]",
+            description=f"{verb.summary}; the words are those of `/sup {name}`.",
+            allow_abbrev=False,  # `--st` must reach the grammar as typed, not become --json
+        )
         p.add_argument("--json", action="store_true", help="machine-readable output")
-        return p
-
-    p = cmd("status", "process states")
-    p.add_argument("pattern", nargs="?", default="")
-    p.add_argument("--node")
-    p.add_argument("--fresh", action="store_true", help="ignored: the CLI always reads fresh")
-    cmd("info", "one process in detail").add_argument("name")
-    for action in ("start", "stop", "restart"):
-        cmd(action, f"{action} processes").add_argument("names", nargs="+", metavar="NAME")
-    p = cmd("signal", "send a signal")
-    p.add_argument("name")
-    p.add_argument("signal")
-    p = cmd("tail", "last lines of a log")
-    p.add_argument("name")
-    p.add_argument("-n", "--lines", type=int, default=100)
-    p.add_argument("--stderr", action="store_true")
-    p.add_argument("-f", "--follow", action="store_true")
-    cmd("clear", "clear a process's logs").add_argument("name")
-    cmd("reload", "reread + update").add_argument("--dry-run", action="store_true")
-    cmd("nodes", "the configured supervisord nodes")
-    cmd("audit", "the audit log").add_argument("--since", default="24h")
+        if name == "status":
+            p.add_argument("--node", help="only this node (as PATTERN@NODE)")
+    p = sub.add_parser("reload", help="reread + update")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser("nodes", help="the configured supervisord nodes").add_argument(
+        "--json", action="store_true", help="machine-readable output"
+    )
+    p = sub.add_parser("audit", help="the audit log")
+    p.add_argument("--since", default="24h")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("console", help="the /sup chat in a terminal")
     sub.add_parser("demo", help="embedded supervisord + console, no Slack needed")
     sub.add_parser("check-config", help="validate the configuration and exit")
@@ -75,17 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _reply_exit(reply: Reply) -> int:
+def sup_command(args: argparse.Namespace, words: list[str]) -> Command:
+    """The `/sup` command a CLI invocation names, through the grammar (UsageError if bad)."""
+    command = grammar.parse(grammar.quote(args.command, *words))
+    node = getattr(args, "node", None)
+    if node:
+        command = replace(command, args=((command.args[0] if command.args else "") + f"@{node}",))
+    return replace(command, flags=command.flags | CLI_FLAGS.get(command.verb, frozenset()))
+
+
+def _reply_exit(reply: Reply) -> ExitStatus:
     if isinstance(reply, ActionReply):
-        return 0 if reply.report.ok else 1
+        return ExitStatus.OK if reply.report.ok else ExitStatus.ERROR
     if isinstance(reply, ReloadReply):
-        return 0 if all(r.ok for r in reply.results) else 1
+        return ExitStatus.OK if all(r.ok for r in reply.results) else ExitStatus.ERROR
     if isinstance(reply, StatusReply) and any(n.error for n in reply.view.nodes):
-        return 3
-    return 0
+        return ExitStatus.NODE_UNREACHABLE
+    return ExitStatus.OK
 
 
-def _output(args: argparse.Namespace, reply: Reply) -> int:
+def _output(args: argparse.Namespace, reply: Reply) -> ExitStatus:
     if getattr(args, "json", False):
         print(dumps(reply))
     else:
@@ -97,96 +114,68 @@ def _output(args: argparse.Namespace, reply: Reply) -> int:
     return _reply_exit(reply)
 
 
-def _command_for(args: argparse.Namespace) -> Command:
-    c = args.command
-    if c == "status":
-        pattern = args.pattern + (f"@{args.node}" if args.node else "")
-        return Command("status", (pattern,) if pattern else (), frozenset({"--fresh"}))
-    if c in ("start", "stop", "restart"):
-        return Command(c, tuple(args.names), frozenset({"--yes"}))
-    if c == "signal":
-        return Command(c, (args.name, args.signal), frozenset({"--yes"}))
-    if c == "tail":
-        flags = {"--stderr"} if args.stderr else set()
-        return Command(
-            c,
-            (args.name,),
-            frozenset(flags | ({"--follow"} if args.follow else set())),
-            {"-n": str(args.lines)},
-        )
-    if c == "clear":
-        return Command(c, (args.name,), frozenset({"--yes"}))
-    return Command(c, (args.name,) if hasattr(args, "name") else ())
+def _local_admin() -> Access:
+    return Authorizer.local_admin(getpass.getuser())
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, words: list[str]) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
         return run_demo()
-    runtime = Runtime(args.config)
-    services = runtime.services
-    if args.command == "check-config":
-        print(f"{services.settings.source}: ok ({len(services.settings.nodes)} nodes)")
-        return 0
-    if args.command == "console":
-        from bot.console import run_console
-
-        return run_console(runtime)
     if args.command in EXTRA_COMMANDS:
         return EXTRA_COMMANDS[args.command][1](args)
-    access = Authorizer.local_admin(getpass.getuser())
-    if args.command == "nodes":
-        return _nodes(args, runtime)
-    if args.command == "audit":
-        entries = services.audit.since(parse_duration(args.since))
-        if args.json:
-            print(dump_audit(entries))
-        else:
-            from tabulate import tabulate
+    if args.command in SUP_VERBS:
+        command = sup_command(args, words)  # a usage error needs no configuration
+        return _run_sup(args, command, Runtime(args.config))
+    return CLI_ONLY[args.command](args, Runtime(args.config))
 
-            rows = [
-                (_t(e.at), e.actor, e.surface, e.action, e.target, e.outcome, e.error)
-                for e in entries
-            ]
-            print(
-                tabulate(
-                    rows, headers=["at", "actor", "via", "action", "target", "outcome", "error"]
-                )
-            )
-        return 0
-    if args.command == "reload":
-        from bot.replies import ReloadPreviewReply
 
-        preview = ReloadPreviewReply(tuple(services.reload.preview(access)))
-        if args.dry_run or preview.empty:
-            return _output(args, preview)
-        fingerprints = [d.fingerprint for d in preview.diffs if not d.empty]
-        return _output(
-            args, ReloadReply(tuple(services.reload.apply(access, fingerprints)), access.actor.id)
-        )
-    reply = services.dispatcher.run(access, _command_for(args))
+def _run_sup(args: argparse.Namespace, command: Command, runtime: Runtime) -> ExitStatus:
+    services, access = runtime.services, _local_admin()
+    reply = services.dispatcher.run(access, command)
     code = _output(args, reply)
-    if args.command == "tail" and args.follow:
-        _follow(services, access, reply)
+    if isinstance(reply, TailReply) and reply.follow:
+        follow_log(services.processes, access, reply.tail, lambda line: print(line, flush=True))
     return code
 
 
-def _follow(services, access, reply) -> None:  # type: ignore[no-untyped-def]
-    import time
+def _check_config(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
+    settings = runtime.services.settings
+    print(f"{settings.source}: ok ({len(settings.nodes)} nodes)")
+    return ExitStatus.OK
 
-    tail = reply.tail
-    process = services.processes.find_one(access, f"{tail.process}@{tail.node}", "tail")
-    offset, follower = tail.offset, services.processes.follower(process, tail)
-    try:
-        while True:
-            time.sleep(1)
-            lines, offset = services.processes.follow(process, offset, tail.stream, follower)
-            for line in lines:
-                print(line, flush=True)
-    except KeyboardInterrupt:
-        for line in follower.finish():  # a held partial line, redacted
-            print(line, flush=True)
+
+def _console(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.console import run_console
+
+    return run_console(runtime)
+
+
+def _audit(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
+    entries = runtime.services.audit.since(parse_duration(args.since))
+    if args.json:
+        print(dump_audit(entries))
+        return ExitStatus.OK
+    from tabulate import tabulate
+
+    rows = [(_t(e.at), e.actor, e.surface, e.action, e.target, e.outcome, e.error) for e in entries]
+    print(tabulate(rows, headers=["at", "actor", "via", "action", "target", "outcome", "error"]))
+    return ExitStatus.OK
+
+
+def _reload(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
+    """Unlike `/sup reload` (preview, then Apply), the CLI applies at once unless --dry-run."""
+    from bot.replies import ReloadPreviewReply
+
+    services, access = runtime.services, _local_admin()
+    preview = ReloadPreviewReply(tuple(services.reload.preview(access)))
+    if args.dry_run or preview.empty:
+        return _output(args, preview)
+    fingerprints = [d.fingerprint for d in preview.diffs if not d.empty]
+    return _output(
+        args, ReloadReply(tuple(services.reload.apply(access, fingerprints)), access.actor.id)
+    )
 
 
 def _t(epoch: float) -> str:
@@ -195,7 +184,7 @@ def _t(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
-def _nodes(args: argparse.Namespace, runtime: Runtime) -> int:
+def _nodes(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
     from tabulate import tabulate
 
     statuses = runtime.services.fleet.status(fresh=True)
@@ -215,7 +204,19 @@ def _nodes(args: argparse.Namespace, runtime: Runtime) -> int:
         print(dumps(rows))
     else:
         print(tabulate([list(r.values()) for r in rows], headers=list(rows[0]) if rows else []))
-    return 3 if any(not r["reachable"] for r in rows) else 0
+    if any(not r["reachable"] for r in rows):
+        return ExitStatus.NODE_UNREACHABLE
+    return ExitStatus.OK
+
+
+# Subcommands only the CLI has (the `/sup` verbs go through the dispatcher).
+CLI_ONLY: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
+    "check-config": _check_config,
+    "console": _console,
+    "audit": _audit,
+    "reload": _reload,
+    "nodes": _nodes,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,17 +227,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     _load_plugins(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # A `/sup` verb's words (and options such as -n or --stderr) are left for the grammar.
+    args, words = parser.parse_known_args(argv)
+    if words and args.command not in SUP_VERBS:
+        parser.error(f"unrecognized arguments: {' '.join(words)}")
     try:
-        return _run(args)
+        return _run(args, words)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
-        return 2
-    except (errors.SupbotError, DurationError) as exc:
+        return ExitStatus.USAGE
+    except errors.SupbotError as exc:
         print(f"supbot: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 2)
+        return exc.exit_code
+    except DurationError as exc:
+        print(f"supbot: {exc}", file=sys.stderr)
+        return ExitStatus.USAGE
     except KeyboardInterrupt:
-        return 130
+        return ExitStatus.INTERRUPTED
     except Exception:
         return _apologise()
 
@@ -255,7 +262,7 @@ def _apologise() -> int:
         f"supbot: sorry, something went wrong (error {error_id}; details in {path})",
         file=sys.stderr,
     )
-    return 1
+    return ExitStatus.ERROR
 
 
 PLUGINS = {
@@ -276,8 +283,7 @@ def _load_plugins(argv: list[str] | None = None) -> None:
 
     words = set(sys.argv[1:] if argv is None else argv)
     wanted = [m for m, commands in PLUGINS.items() if words & set(commands)]
-    core = {"status", "info", "start", "stop", "restart", "signal", "tail", "clear", "reload"}
-    core |= {"nodes", "audit", "console", "demo", "check-config"}
+    core = {*SUP_VERBS, "reload", "nodes", "audit", "console", "demo", "check-config"}
     if not wanted and not words & core:
         wanted = list(PLUGINS)
     for module in wanted:

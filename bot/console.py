@@ -6,12 +6,13 @@ Buttons are numbered choices: type the number to click. Works with piped input.
 from __future__ import annotations
 
 import sys
-import time
 from typing import TextIO
 
 from bot import errors
 from bot.auth import Access
 from bot.choices import choices
+from bot.errors import ExitStatus
+from bot.log_follow import follow_log
 from bot.render.text import render_text
 from bot.replies import Choice, MessageReply, Reply, TailReply
 from bot.services import Runtime
@@ -42,12 +43,12 @@ class Console:
                 self.stdout.flush()
             line = self.stdin.readline()
             if not line:
-                return 0
+                return ExitStatus.OK
             text = line.strip()
             if text.startswith("/sup"):
                 text = text[4:].strip()
             if text in ("quit", "exit", "q"):
-                return 0
+                return ExitStatus.OK
             if not text:
                 continue
             if not self.interactive:
@@ -92,23 +93,10 @@ class Console:
 
     def follow(self, reply: TailReply) -> None:
         """Print new lines every second until Ctrl-C or five minutes."""
-        services = self.runtime.services
-        tail = reply.tail
-        process = services.processes.find_one(self.access(), f"{tail.process}@{tail.node}", "tail")
-        offset, deadline = tail.offset, time.monotonic() + FOLLOW_SECONDS
-        follower = services.processes.follower(process, tail)
         self.say("(following; Ctrl-C stops)")
-        try:
-            while time.monotonic() < deadline:
-                time.sleep(1)
-                lines, offset = services.processes.follow(process, offset, tail.stream, follower)
-                for line in lines:
-                    self.say(line)
-        except KeyboardInterrupt:
-            self.say("\n".join([*follower.finish(), "(stopped following)"]))
-        else:
-            for line in follower.finish():  # a held partial line, redacted
-                self.say(line)
+        processes = self.runtime.services.processes
+        if follow_log(processes, self.access(), reply.tail, self.say, FOLLOW_SECONDS):
+            self.say("(stopped following)")
 
 
 def run_console(runtime: Runtime) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.console import Console
 from bot.embedded import EmbeddedSupervisor, demo_programs, write_demo_scripts
+from bot.errors import ExitStatus
 from bot.services import Runtime
 
 DEMO_USER = "U0DEMO"
@@ -55,7 +56,7 @@ def run_demo() -> int:
     config.write_text(demo_config(root, supervisor.url))
     print(f"starting an embedded supervisord in {root} …", flush=True)
     # SIGTERM/SIGHUP to the demo must still stop supervisord: turn them into a clean exit.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(ExitStatus.TERMINATED))
     try:
         supervisor.start()
         _wait_started(supervisor)

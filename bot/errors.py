@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from bot.usertext import quote
+
+
+class ExitStatus(IntEnum):
+    """What `supbot` exits with (README, CLI)."""
+
+    OK = 0
+    ERROR = 1  # an action failed (including partly), or supbot itself did
+    USAGE = 2  # a usage or configuration error: nothing was done
+    NODE_UNREACHABLE = 3
+    INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+    TERMINATED = 143  # SIGTERM, as a shell reports it
 
 
 class SupbotError(Exception):
     """Base of every expected failure; the message is shown to the user as is."""
 
-    exit_code = 1
+    exit_code = ExitStatus.ERROR
 
 
 class UsageError(SupbotError):
     """The command could not be understood."""
 
-    exit_code = 2
+    exit_code = ExitStatus.USAGE
 
 
 class NodeUnreachable(SupbotError):
     """supervisord did not answer (down, refused, timed out, socket missing)."""
 
-    exit_code = 3
+    exit_code = ExitStatus.NODE_UNREACHABLE
 
     def __init__(self, node: str, reason: str) -> None:
         self.node, self.reason = node, reason
@@ -98,4 +111,4 @@ class StateUnavailable(SupbotError):
     """The shared state database cannot be used: not a database, full, read-only, unreadable.
     Nothing is recorded until it is fixed, so the action is refused rather than run unaudited."""
 
-    exit_code = 2
+    exit_code = ExitStatus.USAGE

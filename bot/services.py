@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from bot.audit import AuditLog
 from bot.auth import Authorizer, GroupMembers, no_groups
+from bot.commands.service import CommandService
 from bot.config import ConfigError, Settings, load_settings
 from bot.dispatch import Dispatcher
 from bot.processes import ProcessService
 from bot.redact import Redactor
 from bot.reload import ReloadService
-from bot.scheduler.commands import CommandService
 from bot.scheduler.jobs import JobService
 from bot.secret_values import secret_values
 from bot.state import Store
@@ -49,9 +49,11 @@ class Services:
         dispatcher = Dispatcher(processes, reload, store.health)
         jobs = JobService(settings, store, audit, redactor)
         commands = CommandService(settings, audit, redactor)
+        from bot.commands.verbs import install as install_commands
         from bot.scheduler.verbs import install as install_scheduler
 
-        install_scheduler(dispatcher, jobs, commands)
+        install_scheduler(dispatcher, jobs)
+        install_commands(dispatcher, commands)
         from bot.alerts.wiring import install as install_alerts
 
         install_alerts(dispatcher, store, processes, audit)

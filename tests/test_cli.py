@@ -120,6 +120,18 @@ def test_tail_json_and_line_limits(config: Path) -> None:
         assert "Traceback" not in proc.stderr
 
 
+def test_verbs_take_the_words_of_the_sup_grammar(config: Path) -> None:
+    data = ok_json(config, "tail", "web", "2")  # `/sup tail web 2`: the positional line count
+    assert isinstance(data, dict) and len(data["tail"]["lines"]) == 2
+    data = ok_json(config, "status", "web", "--node", "local")
+    assert isinstance(data, dict)
+    assert [p["display_name"] for p in data["view"]["processes"]] == ["web"]
+    proc = supbot(config, "info")
+    assert proc.returncode == 2 and proc.stderr.strip() == "supbot: Usage: `info <process>`"
+    proc = supbot(config, "status", "--bogus")
+    assert proc.returncode == 2 and "`status` has no option `--bogus`" in proc.stderr
+
+
 def test_unknown_process_says_so_without_a_traceback(config: Path) -> None:
     proc = supbot(config, "info", "wbe")
     assert proc.returncode == 1

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.api.app import api_app
 from bot.cli import add_command
-from bot.errors import UsageError
+from bot.errors import ExitStatus, UsageError
 from bot.services import Runtime
 from bot.web.health import Health, nodes_check, state_check
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     runtime.install_sighup()
     log.info("serving the API on http://%s/api/v1", listen)
     _server(runtime, listen).run()
-    return 0
+    return ExitStatus.OK
 
 
 add_command("api", configure, run)

@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse
 from bot import errors
 from bot.api.auth import Unauthorized
 from bot.audit import AuditUnavailable
-from bot.scheduler.commands import UnknownCommand
-from bot.scheduler.execute import ProgramMissing
+from bot.commands.service import UnknownCommand
+from bot.runs.execute import ProgramMissing
 from bot.scheduler.jobs import JobBusy, UnknownJob
 
 log = logging.getLogger("supbot.api")

@@ -12,7 +12,8 @@ from starlette.responses import JSONResponse, Response
 from bot import errors
 from bot.api import params
 from bot.auth import Access, refusal
-from bot.scheduler.commands import CommandResult, CommandSpec, UnknownCommand
+from bot.commands.service import CommandResult, UnknownCommand
+from bot.commands.spec import CommandSpec
 from bot.scheduler.jobs import JobView, UnknownJob
 from bot.scheduler.store import JobRun
 from bot.services import Services
@@ -102,7 +103,11 @@ def outside_globs(
 
 
 async def list_jobs(request: Request, services: Services, access: Access) -> Response:
-    views = await run_in_threadpool(services.jobs.list_jobs, access)
+    def read() -> list[JobView]:
+        services.jobs.reconcile_jobs()
+        return services.jobs.list_jobs(access)
+
+    views = await run_in_threadpool(read)
     return JSONResponse({"jobs": [job_json(services, v) for v in views]})
 
 
@@ -111,6 +116,7 @@ async def job_runs(request: Request, services: Services, access: Access) -> Resp
     limit = params.integer(request, "limit", 20, 1, 1000)
 
     def history() -> list[JobRun]:
+        services.jobs.reconcile_jobs()
         return services.jobs.history(access, name, limit)
 
     runs = await run_in_threadpool(

@@ -13,13 +13,13 @@ import sys
 
 from bot.auth import Access, Authorizer
 from bot.cli import add_command
+from bot.commands.render import CommandRunReply, CommandsReply
 from bot.durations import parse_duration
+from bot.errors import ExitStatus
 from bot.render.jsonout import dumps
 from bot.render.text import render_text
 from bot.replies import Reply
 from bot.scheduler.render import (
-    CommandRunReply,
-    CommandsReply,
     JobHistoryReply,
     JobOutputReply,
     JobRunReply,
@@ -73,9 +73,10 @@ def _configure_jobs(sub: argparse._SubParsersAction) -> None:
 
 def _run_jobs(args: argparse.Namespace) -> int:
     services, access = _services(args)
+    services.jobs.reconcile_jobs()
     reply = JobsReply(tuple(services.jobs.list_jobs(access)), services.jobs.runner_status())
     _print(args, reply)
-    return 0
+    return ExitStatus.OK
 
 
 def _configure_job(sub: argparse._SubParsersAction) -> None:
@@ -94,21 +95,22 @@ def _run_job(args: argparse.Namespace) -> int:
         run = jobs.get_run(access, args.run_id)
         output = jobs.run_output(access, run.id)
         _print(args, JobOutputReply(run, tz, output), {"run": run, "output": output})
-        return 0
+        return ExitStatus.OK
     if args.action == "history":
+        jobs.reconcile_jobs()
         runs = tuple(jobs.history(access, args.name))
         _print(args, JobHistoryReply(args.name, tz, runs), runs)
-        return 0
+        return ExitStatus.OK
     started = jobs.run_now(access, args.name)
     print(f"{args.name}: run #{started.id} started", file=sys.stderr)
     try:
         run = jobs.wait(started.id)
     except KeyboardInterrupt:
         print(f"stopped waiting; `supbot job history {args.name}` shows it", file=sys.stderr)
-        return 130
+        return ExitStatus.INTERRUPTED
     output = jobs.run_output(access, run.id)
     _print(args, JobRunReply(run, tz, access.actor.id, output), {"run": run, "output": output})
-    return 0 if run.status == "ok" else 1
+    return ExitStatus.OK if run.status == "ok" else ExitStatus.ERROR
 
 
 def _configure_schedule(sub: argparse._SubParsersAction) -> None:
@@ -122,7 +124,7 @@ def _run_schedule(args: argparse.Namespace) -> int:
     runs = services.jobs.schedule_run(access)
     done = tuple(services.jobs.wait(r.id) if r.id else r for r in runs)
     _print(args, ScheduleRunReply(done, services.settings.timezone), done)
-    return 0 if all(r.status == "ok" for r in done) else 1
+    return ExitStatus.OK if all(r.status == "ok" for r in done) else ExitStatus.ERROR
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -141,7 +143,7 @@ def _run_commands(args: argparse.Namespace) -> int:
         specs, frozenset(c.name for c in specs), tuple(services.commands.discovery_errors)
     )
     _print(args, reply, specs)
-    return 0
+    return ExitStatus.OK
 
 
 def _configure_run(sub: argparse._SubParsersAction) -> None:
@@ -175,7 +177,7 @@ def _run_run(args: argparse.Namespace) -> int:
     status = "ok" if reply.ok else "failed"
     why = f" ({result.error})" if result.error else ""
     print(f"exit code {result.exit_code} — {status} in {result.duration:.1f}s{why}")
-    return 0 if reply.ok else 1
+    return ExitStatus.OK if reply.ok else ExitStatus.ERROR
 
 
 add_command("scheduler", _configure_scheduler, _run_scheduler)

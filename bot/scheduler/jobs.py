@@ -17,10 +17,11 @@ from bot.audit import AuditLog
 from bot.auth import Access, refusal
 from bot.config import JobSettings, Settings
 from bot.redact import Redactor
+from bot.runs.alive import process_alive
+from bot.runs.execute import read_tail
 from bot.scheduler import cron
-from bot.scheduler.execute import read_tail
 from bot.scheduler.launch import Launcher
-from bot.scheduler.locks import Claim, Locks, process_alive
+from bot.scheduler.locks import Claim, Locks
 from bot.scheduler.store import History, JobRun
 from bot.state import Store
 from bot.usertext import quote
@@ -33,7 +34,7 @@ SURFACE_TRIGGER = {"slash": "slack", "button": "slack", "home": "slack"}
 
 
 class UnknownJob(errors.SupbotError):
-    exit_code = 2
+    exit_code = errors.ExitStatus.USAGE
 
 
 class JobBusy(errors.SupbotError):
@@ -88,8 +89,8 @@ class JobService:
         return [j for j in self.settings.jobs if access.allows_named("jobs", "jobs", j.name)]
 
     def list_jobs(self, access: Access) -> list[JobView]:
+        """The jobs the asker may see, as recorded (`reconcile_jobs` first brings that up to date)."""
         now = time.time()
-        self._tidy(now)
         views = []
         for job in self.visible(access):
             skipped, _ = self.runs.skips(job.name)
@@ -112,7 +113,6 @@ class JobService:
 
     def history(self, access: Access, name: str, limit: int = 10) -> list[JobRun]:
         job = self._find(access, name, "history")
-        self._tidy(time.time())
         return self.history_of(job.name, limit)
 
     def history_of(self, name: str, limit: int = 10) -> list[JobRun]:
@@ -232,15 +232,20 @@ class JobService:
             raise JobBusy(f"`{job.name}` already ran for this scheduled time.")
         raise JobBusy(f"`{job.name}` is being started by another process.")
 
-    # --- helpers ----------------------------------------------------------------------------
+    # --- reconciling ------------------------------------------------------------------------
 
-    def _tidy(self, now: float) -> None:
-        """Close dead runs; with no runner alive, record the slots it is missing right now."""
+    def reconcile_jobs(self, now: float | None = None) -> None:
+        """Bring the record up to date before a read: close runs whose processes died and, with
+        no runner alive, record the slots it is missing right now (the runner does both itself).
+        This writes; `list_jobs` and `history` only read."""
+        now = time.time() if now is None else now
         if self.locks.reap_all():
             self.launcher.notify()
         if not self.runner_status().live:
             for job in self.settings.jobs:
                 self.launcher.evaluate(job, now, start=False)
+
+    # --- helpers ----------------------------------------------------------------------------
 
     def _find(self, access: Access, name: str, action: str) -> JobSettings:
         job = self.launcher.job(name)

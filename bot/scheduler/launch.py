@@ -16,8 +16,8 @@ from pathlib import Path
 from bot.config import JobSettings, Settings
 from bot.errors import StateUnavailable
 from bot.redact import Redactor
+from bot.runs.execute import ProgramMissing, environment, start, supervise
 from bot.scheduler import cron, notify
-from bot.scheduler.execute import ProgramMissing, environment, start, supervise
 from bot.scheduler.locks import SUPERVISED, Claim, Locks
 from bot.scheduler.store import History, JobRun
 from bot.secret_values import own_secret_values

@@ -14,60 +14,15 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-import psutil
-
+from bot.runs.alive import HOST, group_alive, my_start, process_alive
 from bot.scheduler.store import History, JobRun, run_from_row
-
-HOST = os.uname().nodename
 
 # Runs a thread of this process is supervising. A run of ours that is not here (its outcome
 # could not be recorded: a full or broken state database) is closed by the next reap instead
 # of holding its lock for as long as this process lives.
 SUPERVISED: set[int] = set()
-
-
-@lru_cache(maxsize=1)
-def _my_start() -> float:
-    return psutil.Process().create_time()
-
-
-def process_alive(pid: int, started: float, host: str = HOST) -> bool:
-    if host != HOST:
-        return True
-    if pid <= 0:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        # A pid reused by an unrelated process must not keep the lock.
-        return not started or abs(proc.create_time() - started) < 1.0
-    except psutil.NoSuchProcess:
-        return False
-
-
-def group_alive(pgid: int, host: str = HOST) -> bool:
-    """Any non-zombie process left in the job's process group (grandchildren count)."""
-    if host != HOST:
-        return True
-    if pgid <= 0:
-        return False
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    for proc in psutil.process_iter(["status"]):
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                return True
-        except (ProcessLookupError, PermissionError):
-            continue
-    return False
 
 
 def row_alive(row: sqlite3.Row) -> bool:
@@ -82,7 +37,7 @@ def _mine(row: sqlite3.Row) -> bool:
     return (
         row["host"] == HOST
         and row["runner_pid"] == os.getpid()
-        and abs(row["runner_started"] - _my_start()) < 1.0
+        and abs(row["runner_started"] - my_start()) < 1.0
     )
 
 
@@ -160,7 +115,7 @@ class Locks:
             cur = db.execute(
                 "INSERT INTO job_runs(job, status, trigger, actor, scheduled, started, "
                 "runner_pid, runner_started, host) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-                (job, trigger, actor, slot, time.time(), os.getpid(), _my_start(), HOST),
+                (job, trigger, actor, slot, time.time(), os.getpid(), my_start(), HOST),
             )
             run_id = int(cur.lastrowid or 0)
             SUPERVISED.add(run_id)  # before the commit: a reap in another thread must not close it

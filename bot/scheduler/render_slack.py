@@ -1,4 +1,4 @@
-"""Slack Block Kit for the jobs and commands replies (pure: no network).
+"""Slack Block Kit for the jobs replies (pure: no network).
 
 Dates are `<!date^EPOCH^…|fallback>`: each reader sees them in their own timezone; the fallback
 text is in the job's timezone.
@@ -23,11 +23,9 @@ from bot.render.blocks import (
     render_blocks,
     section,
 )
+from bot.runs.execute import MESSAGE_OUTPUT
 from bot.scheduler import cron
 from bot.scheduler.render import (
-    MESSAGE_OUTPUT,
-    CommandRunReply,
-    CommandsReply,
     JobHistoryReply,
     JobOutputReply,
     JobRunReply,
@@ -136,39 +134,3 @@ def _(reply: ScheduleRunReply, ctx: RenderContext) -> list[Block]:
     body = lines_within(lines, MAX_SECTION - 200, lambda n: f"…and {n} more")
     blocks: list[Block] = [section(f"Due jobs started{who}:\n{body}", "schedule")]
     return blocks + action_blocks(choices(reply), block_prefix="schedule_act")
-
-
-@render_blocks.register
-def _(reply: CommandsReply, ctx: RenderContext) -> list[Block]:
-    if not reply.commands:
-        blocks: list[Block] = [section("No commands available in this channel.", "commands")]
-    else:
-        lines = []
-        for c in reply.commands:
-            args = f" — arguments: {code(c.args)}" if c.args else ""
-            lines.append(f"• {code(c.name)} {escape(c.description)}{args}")
-        body = lines_within(lines, MAX_SECTION, lambda n: f"…and {n} more (`supbot commands`)")
-        blocks = [section(body, "commands")]
-    if reply.discovery_errors:
-        errs = "; ".join(reply.discovery_errors)
-        blocks.append(context(f":warning: discovery failed: {escape(errs)}"))
-    return blocks + action_blocks(choices(reply), block_prefix="commands_act")
-
-
-@render_blocks.register
-def _(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
-    who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
-    head = f"{code(reply.command_text[4:], 300)}{who}"
-    if reply.running:
-        status = ":hourglass_flowing_sand: running…"
-    else:
-        mark = ":white_check_mark:" if reply.ok else ":x:"
-        status = f"{mark} exit code {reply.exit_code} in {reply.duration:.1f}s"
-        if reply.error:
-            status += f" — {escape(reply.error)}"
-    blocks: list[Block] = [section(f"{head}\n{status}", "run_head")]
-    if reply.output:
-        blocks.append(section(preformatted(reply.output, MESSAGE_OUTPUT), "run_output"))
-    if reply.too_long and not reply.running:
-        blocks.append(context("Output shortened to its last lines."))
-    return blocks + action_blocks(choices(reply), block_prefix="run_act")

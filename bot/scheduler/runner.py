@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.errors import StateUnavailable
-from bot.scheduler.execute import TERM_GRACE
+from bot.errors import ExitStatus, StateUnavailable
+from bot.runs.execute import TERM_GRACE
 from bot.scheduler.jobs import RUNNER, JobService
 from bot.scheduler.launch import Launcher
 
@@ -102,4 +102,4 @@ class Runner:
                 (RUNNER, os.getpid()),
             )
         log.info("scheduler stopped")
-        return 0
+        return ExitStatus.OK

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
 from bot.grammar import Command
 from bot.memo import Memo, Same
 from bot.render.blocks import (
+    MAX_BLOCKS,
     SHARE_ACTION_ID,
     RenderContext,
     code,
@@ -25,7 +26,6 @@ from bot.render.blocks import (
 from bot.replies import MessageReply, Reply, StatusReply
 
 SHARE_ACTION = SHARE_ACTION_ID
-MAX_BLOCKS = 50
 # Read-only answers: shown to the asker only, with a button to share them.
 READ_ONLY = {"status", "info", "tail", "jobs", "commands", "help", "job", "snooze"}
 PROGRESS = {

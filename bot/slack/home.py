@@ -10,14 +10,12 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from bot import errors
 from bot.auth import Access
 from bot.grammar import Command
-from bot.render.blocks import section
+from bot.render.blocks import MAX_HOME_BLOCKS, section
 from bot.render.home import render_home
 from bot.replies import Reply
 from bot.services import Services
 from bot.slack import compose
 from bot.slack.compose import Payload
-
-MAX_HOME_BLOCKS = 100
 
 
 def dashboard(services: Services, access: Access) -> list[Block]:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from bot import errors
 from bot.auth import Access
+from bot.commands.render import CommandRunReply
+from bot.commands.verbs import run_allowed_command
 from bot.grammar import Command
 from bot.replies import MessageReply
-from bot.scheduler.execute import TAIL_BYTES, TAIL_LINES
-from bot.scheduler.render import CommandRunReply
-from bot.scheduler.verbs import run_command
+from bot.runs.execute import TAIL_BYTES, TAIL_LINES
 from bot.slack import compose
 from bot.slack.live import LiveMessage
 from bot.slack.webapi import post, upload
@@ -63,7 +63,9 @@ def _run(
 ) -> CommandRunReply | MessageReply:
     """The final reply; a command that cannot start (missing program) is one sentence."""
     try:
-        return run_command(bot.services.commands, access, command, on_progress, PROGRESS_EVERY)
+        return run_allowed_command(
+            bot.services.commands, access, command, on_progress, PROGRESS_EVERY
+        )
     except errors.SupbotError as exc:
         return MessageReply(str(exc), error=True)
 

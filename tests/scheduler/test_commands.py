@@ -8,9 +8,9 @@ import pytest
 
 from bot import errors
 from bot.cli import main
+from bot.commands.service import UnknownCommand
 from bot.replies import MessageReply
-from bot.scheduler.commands import UnknownCommand
-from bot.scheduler.execute import ProgramMissing
+from bot.runs.execute import ProgramMissing
 from tests.scheduler.conftest import PY, admin, build, command, marker_command, operator
 
 LISTING = """

@@ -12,7 +12,7 @@ from bot import errors
 from bot.audit import AuditUnavailable
 from bot.cli import main
 from bot.replies import MessageReply
-from bot.scheduler.execute import ProgramMissing
+from bot.runs.execute import ProgramMissing
 from tests.conftest import break_audit
 from tests.scheduler.conftest import admin, build, command, job, marker_command, operator
 

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 from bot.choices import choices
+from bot.commands.render import CommandRunReply
+from bot.commands.verbs import run_allowed_command
 from bot.grammar import parse
 from bot.render.blocks import render_blocks
 from bot.render.text import render_text
-from bot.scheduler.render import CommandRunReply, JobHistoryReply, JobOutputReply, JobsReply
-from bot.scheduler.verbs import run_command
+from bot.scheduler.render import JobHistoryReply, JobOutputReply, JobsReply
 from tests.scheduler.conftest import build, command, job, operator
 
 JOBS = job(
@@ -103,7 +104,7 @@ def test_commands_list_and_run_with_progress_render_for_slack(tmp_path: Path) ->
     assert "Prints a lot" in json.dumps(blocks_json(listed))
     assert [c.command for c in choices(listed)] == ["run big"]
     progress: list[CommandRunReply] = []
-    final = run_command(svc.commands, oper, parse("run big"), progress.append, interval=0.2)
+    final = run_allowed_command(svc.commands, oper, parse("run big"), progress.append, interval=0.2)
     assert progress and all(p.running for p in progress)
     assert blocks_json(progress[0]) and final.ok and final.too_long
     raw = json.dumps(blocks_json(final))

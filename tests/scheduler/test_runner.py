@@ -91,7 +91,12 @@ def test_runner_killed_mid_job_keeps_the_lock_while_the_job_lives_then_interrupt
     assert svc.jobs.history(admin(), "long")[0].status == "running"
     flag.write_text("")
     until(lambda: pid_gone(job_pid), 5)
-    until(lambda: svc.jobs.history(admin(), "long")[0].status == "interrupted", 5)
+
+    def last_status() -> str:  # as `/sup job history` shows it: reconciled, then read
+        svc.jobs.reconcile_jobs()
+        return svc.jobs.history(admin(), "long")[0].status
+
+    until(lambda: last_status() == "interrupted", 5)
     assert svc.jobs.get_run(admin(), run.id).status == "interrupted"
     assert svc.jobs.run_output(admin(), run.id) == "working"  # what it wrote is kept
     again = svc.jobs.wait(svc.jobs.run_now(admin(), "long").id, 10)

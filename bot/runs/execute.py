@@ -2,7 +2,7 @@
 
 Output goes to a file, not a pipe: a job keeps working (and its output is kept) when the
 process that started it dies, and nothing blocks on a full pipe. The file is capped at
-`[scheduler] max_output` by dropping its oldest bytes (bot/scheduler/spool.py); the tail shown
+`[scheduler] max_output` by dropping its oldest bytes (bot/runs/spool.py); the tail shown
 to users starts with "… N bytes dropped …" when that happened. When the main process exits,
 anything it left in its group is terminated too, so no stray grandchild outlives its run.
 """
@@ -22,11 +22,12 @@ from pathlib import Path
 
 from bot import errors
 from bot.redact import Redactor
-from bot.scheduler.locks import group_alive
-from bot.scheduler.spool import Spool, SpoolFull, dropped
+from bot.runs.alive import group_alive
+from bot.runs.spool import Spool, SpoolFull, dropped
 
 TAIL_BYTES = 64 * 1024
 TAIL_LINES = 100
+MESSAGE_OUTPUT = 2500  # characters of an output tail that fit one Slack section
 TERM_GRACE = 3.0  # SIGTERM → SIGKILL
 DEFAULT_MAX_OUTPUT = 1024 * 1024  # [scheduler] max_output
 

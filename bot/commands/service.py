@@ -1,57 +1,33 @@
 """CommandService: allow-listed commands, run on this host as argv (never through a shell).
 
-Arguments are accepted only when the command declares an `args` pattern; each must match it
-in full, and `;`, `|`, `$(`, backticks and newlines are refused whatever the pattern says —
-all checked before anything runs. `[[command_sources]]` add discovered commands (e.g. the
-entries of `php artisan list --format=json` matching `allow` globs); when discovery fails the
-configured list is all there is. Discovered entries run as the source command's words before
-`list` plus the entry name (`php artisan cache:clear`), and take no arguments.
+Everything that can refuse a run (unknown command, role, arguments: bot/commands/spec.py) is
+checked before anything runs. `[[command_sources]]` add discovered commands
+(bot/commands/discovery.py).
 """
 
 from __future__ import annotations
 
 import difflib
-import json
-import logging
-import re
-import threading
-import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from bot import errors
 from bot.audit import AuditLog
 from bot.auth import Access, refusal
-from bot.config import CommandSource, Settings
+from bot.commands.discovery import Discovery
+from bot.commands.spec import CommandSpec, check_args
+from bot.config import Settings
 from bot.redact import Redactor
-from bot.scheduler.execute import Outcome, ProgramMissing, environment, start, supervise
+from bot.runs.execute import Outcome, ProgramMissing, environment, start, supervise
 from bot.secret_values import own_secret_values
-from bot.usertext import char_name, hidden_char, quote
+from bot.usertext import quote
 
-log = logging.getLogger("supbot.commands")
-
-FORBIDDEN = re.compile(r"[;|`\n\r\x00]|\$\(")
-DISCOVERY_TTL = 60.0
 OUTPUT_INTERVAL = 2.0
 
 
 class UnknownCommand(errors.SupbotError):
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    name: str
-    command: tuple[str, ...]
-    description: str = ""
-    args: str | None = None  # a regex each argument must fullmatch; None = no arguments
-    timeout: float = 300.0
-    cwd: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-    source: str = "config"  # or the [[command_sources]] name
+    exit_code = errors.ExitStatus.USAGE
 
 
 @dataclass(frozen=True)
@@ -75,9 +51,9 @@ class CommandService:
         self.logs_dir = settings.storage.dir / "runs"
         self.max_output = settings.max_output
         self._secrets = own_secret_values(settings)
-        self._discovered: tuple[float, list[CommandSpec]] = (0.0, [])
-        self._lock = threading.Lock()
-        self.discovery_errors: list[str] = []
+        self.discovery = Discovery(
+            settings.command_sources, redactor, self._secrets, self.logs_dir, self.max_output
+        )
 
     # --- listing ----------------------------------------------------------------------------
 
@@ -87,7 +63,12 @@ class CommandService:
             for c in self.settings.commands
         ]
         names = {c.name for c in configured}
-        return configured + [d for d in self._discover() if d.name not in names]
+        return configured + [d for d in self.discovery.commands() if d.name not in names]
+
+    @property
+    def discovery_errors(self) -> list[str]:
+        """Why a `[[command_sources]]` listing failed at its last try (shown with the list)."""
+        return self.discovery.errors
 
     def list_commands(self, access: Access) -> list[CommandSpec]:
         """What the asker may see, shown safely: env values hidden, argv redacted."""
@@ -101,44 +82,6 @@ class CommandService:
     def _shown(self, spec: CommandSpec) -> CommandSpec:
         argv = tuple(self.redactor.redact(word) for word in spec.command)
         return replace(spec, command=argv, env={k: "[hidden]" for k in spec.env})
-
-    def _discover(self) -> list[CommandSpec]:
-        if not self.settings.command_sources:
-            return []
-        with self._lock:
-            at, found = self._discovered
-            if time.monotonic() - at < DISCOVERY_TTL and at:
-                return found
-            found, problems = [], []
-            for source in self.settings.command_sources:
-                try:
-                    found += self._discover_one(source)
-                except (errors.SupbotError, OSError, ValueError) as exc:
-                    problems.append(f"{source.name}: {exc}")
-                    log.warning("command discovery %s failed: %s", source.name, exc)
-            self._discovered, self.discovery_errors = (time.monotonic(), found), problems
-            return found
-
-    def _discover_one(self, source: CommandSource) -> list[CommandSpec]:
-        env = environment({}, self._secrets)
-        path = self.logs_dir / f"discover-{uuid.uuid4().hex}.json"
-        try:
-            proc = start(source.command, source.cwd, env, path)
-            outcome = supervise(
-                proc, path, self.redactor, source.timeout, max_output=self.max_output
-            )
-            if not outcome.ok:
-                raise ValueError(outcome.error or f"exited with {outcome.exit_code}")
-            entries = parse_listing(json.loads(path.read_text(encoding="utf-8", errors="replace")))
-        finally:
-            path.unlink(missing_ok=True)
-        words = list(source.command)
-        prefix = tuple(words[: words.index("list")] if "list" in words else words[:1])
-        return [
-            CommandSpec(name, (*prefix, name), desc, None, 300.0, source.cwd, {}, source.name)
-            for name, desc in entries
-            if any(fnmatchcase(name, glob) for glob in source.allow)
-        ]
 
     # --- running ----------------------------------------------------------------------------
 
@@ -246,42 +189,3 @@ class CommandService:
 
 def _target(name: str, args: tuple[str, ...] | list[str]) -> str:
     return " ".join([name, *args])[:500]
-
-
-def check_args(spec: CommandSpec, args: tuple[str, ...]) -> str:
-    """'' when the arguments are acceptable, else one sentence saying why not."""
-    if not args:
-        return ""
-    if spec.args is None:
-        return f"`{spec.name}` takes no arguments."
-    for arg in args:
-        if FORBIDDEN.search(arg):
-            return (
-                f"Argument {quote(arg, 40)} was refused: `;`, `|`, `$(`, backticks and "
-                "newlines are never accepted."
-            )
-        hidden = hidden_char(arg)
-        if hidden is not None:
-            return (
-                f"Argument {quote(arg, 40)} was refused: it contains {char_name(hidden)}, a "
-                "control, invisible or non-text character. Type arguments as plain text."
-            )
-        if not re.fullmatch(spec.args, arg):
-            return f"Argument {quote(arg, 40)} was refused: `{spec.name}` accepts `{spec.args}`."
-    return ""
-
-
-def parse_listing(data: Any) -> list[tuple[str, str]]:
-    """(name, description) from Symfony/Laravel `list --format=json`, or a plain list."""
-    items = data.get("commands", []) if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise ValueError("the listing is not a list of commands")
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            out.append((item, ""))
-        elif (
-            isinstance(item, dict) and isinstance(item.get("name"), str) and not item.get("hidden")
-        ):
-            out.append((item["name"], str(item.get("description") or "")))
-    return out
