@@ -14,8 +14,9 @@ import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from websockets.sync.server import ServerConnection, serve
 
-from bot.slack.app import StaticServices, build_bot
+from bot.slack.app import build_bot
 from bot.slack.serve import build_services, connect_with_backoff
+from handlers.context import StaticServices
 from tests.conftest import basic_toml, free_port, make_settings, wait_until
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import BOT_TOKEN, PAYLOADS, slack_env
