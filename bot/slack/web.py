@@ -8,7 +8,6 @@ pool so a slow listener never blocks the event loop.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,8 +25,6 @@ from bot.slack.signature import refusal
 from bot.web.health import Health
 from bot.web.limits import SLACK_MAX_BODY, BodyLimit
 from bot.web.refusals import RefusalLog
-
-log = logging.getLogger("supbot.slack")
 
 EVENTS_PATH = "/slack/events"
 
