@@ -1,4 +1,5 @@
-"""The Bolt app: one WebClient (SLACK_API_URL, retries), the handlers, the error handler."""
+"""The Bolt app: one WebClient (SLACK_API_URL, retries), the error handler, and the one place
+where the handlers (handlers/commands, actions, events, views) are registered on it."""
 
 from __future__ import annotations
 
@@ -6,47 +7,21 @@ import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+import handlers.actions
+import handlers.commands
+import handlers.events
+import handlers.views
 from bot.config import Secrets
-from bot.services import Services
 from bot.slack.client import make_web_client
 from bot.slack.follow import FollowManager
-from bot.slack.live import UpdateBudget
+from handlers.context import ServicesSource, SlackBot
 
 log = logging.getLogger("supbot.slack")
-
-
-class ServicesSource(Protocol):
-    """Where the current Services live: `Runtime` (swapped on SIGHUP) or a fixed bundle."""
-
-    @property
-    def services(self) -> Services: ...
-
-
-@dataclass
-class StaticServices:
-    services: Services
-
-
-class SlackBot:
-    """What every handler needs: the current services, the Web API client, the followers."""
-
-    def __init__(self, source: ServicesSource, client: WebClient, follow: FollowManager) -> None:
-        self.source, self.client, self.follow = source, client, follow
-        self.updates = UpdateBudget()  # progress edits of every streamed message share it
-        self.app: App
-
-    @property
-    def services(self) -> Services:
-        return self.source.services
-
-    def close(self) -> None:
-        self.follow.close()
 
 
 def build_bot(
@@ -60,14 +35,13 @@ def build_bot(
     client: WebClient | None = None,
 ) -> SlackBot:
     """The Bolt app with every handler registered; `bot.app` is what the servers run."""
-    from handlers import actions, commands, events
-
     client = client or make_web_client(secrets)
     app = App(
         name="supbot",
         client=client,
         signing_secret=secrets.signing_secret,
-        # Socket Mode needs no signing secret: the WebSocket itself is authenticated.
+        # Socket Mode needs no signing secret: the WebSocket itself is authenticated. In HTTP
+        # mode this is the second signature check (bot/slack/fastpath.py says why).
         request_verification_enabled=not socket_mode,
         # Bolt's auth.test at construction would make a Slack outage fatal at start;
         # SlackLink confirms the token in the background and /healthz reports it.
@@ -77,9 +51,10 @@ def build_bot(
     )
     bot = SlackBot(source, client, FollowManager(client, follow_interval, follow_duration))
     bot.app = app
-    commands.register(app, bot)
-    actions.register(app, bot)
-    events.register(app, bot)
+    handlers.commands.register(app, bot)
+    handlers.actions.register(app, bot)
+    handlers.events.register(app, bot)
+    handlers.views.register(app, bot)
     app.error(apologise)
     return bot
 

@@ -23,8 +23,7 @@ from bot.redact_follow import FollowRedactor
 from bot.render.blocks import action_blocks, context, render_blocks
 from bot.replies import Choice, TailReply
 from bot.services import Services
-from bot.slack.compose import Payload
-from bot.slack.webapi import update
+from bot.slack.webapi import Payload, update
 
 log = logging.getLogger("supbot.slack")
 

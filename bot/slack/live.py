@@ -13,8 +13,7 @@ import time
 
 from slack_sdk import WebClient
 
-from bot.slack.compose import Payload
-from bot.slack.webapi import update
+from bot.slack.webapi import Payload, update
 
 
 class UpdateBudget:

@@ -8,15 +8,11 @@ pool so a slow listener never blocks the event loop.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -24,12 +20,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.slack.fastpath import acked_at_once, dispatch_after_ack
 from bot.slack.signature import refusal
 from bot.web.health import Health
 from bot.web.limits import SLACK_MAX_BODY, BodyLimit
 from bot.web.refusals import RefusalLog
-
-log = logging.getLogger("supbot.slack")
 
 EVENTS_PATH = "/slack/events"
 
@@ -44,9 +39,8 @@ def http_app(
     """`extra_routes` adds the JSON API (/api/v1) next to /slack/events; `health` says
     what /healthz checks (nothing: always 200).
 
-    Slash commands and button clicks are always acked with an empty 200 by supbot's
-    listeners, so once their signature is verified the 200 goes out at once and Bolt
-    handles the request on a worker thread: an ack never waits behind other users' work.
+    Slash commands and button clicks get their 200 here, before Bolt runs: the early 200 and
+    why Bolt checks the signature a second time are in bot/slack/fastpath.py.
     """
     if not signing_secret:
         raise ValueError("HTTP mode needs the signing secret")
@@ -65,9 +59,8 @@ def http_app(
         bolt_request = _parse(request, body, refusals)
         if bolt_request is None:
             return PlainTextResponse("Malformed Slack request.", status_code=400)
-        if _acked_empty(bolt_request.body):
-            future = asyncio.get_running_loop().run_in_executor(workers, app.dispatch, bolt_request)
-            future.add_done_callback(_log_failure)
+        if acked_at_once(bolt_request.body):  # the early 200: see bot/slack/fastpath.py
+            dispatch_after_ack(app, workers, bolt_request)
             return Response(status_code=200)
         bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
@@ -91,12 +84,3 @@ def _parse(request: Request, body: bytes, refusals: RefusalLog) -> BoltRequest |
     except (ValueError, TypeError, AttributeError):  # Bolt's parser assumes JSON objects
         refusals.note(400, EVENTS_PATH, "signed body is not a Slack payload (malformed JSON)")
     return None
-
-
-def _acked_empty(body: dict[str, Any]) -> bool:
-    return is_slash_command(body) or is_block_actions(body)
-
-
-def _log_failure(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("dispatching a Slack request failed", exc_info=future.exception())

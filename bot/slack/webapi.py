@@ -1,21 +1,17 @@
-"""The two Web API calls every answer uses, failing soft: a refused post is logged, not raised."""
+"""The Web API calls every answer uses (post, update, upload), failing soft: a refused call is
+logged, not raised. Shared payloads are posted by bot/slack/fastpath.py."""
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
+from typing import Any
 
-from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.memo import Memo, Same
-from bot.slack.compose import Payload
-
 log = logging.getLogger("supbot.slack")
 
-_encoded: Memo[bytes] = Memo(16)  # JSON of payloads many askers share (compose's status memo)
+Payload = dict[str, Any]  # a message's `text` + `blocks` (or a view), as the Web API takes it
 
 
 def post(client: WebClient, channel: str, payload: Payload) -> str | None:
@@ -67,22 +63,3 @@ def upload(
         log.warning("files_upload_v2 to %s failed: %s", channel, _why(exc))
         return False
     return True
-
-
-def respond_shared(respond: Respond, response_type: str, payload: Payload) -> None:
-    """`respond(response_type=…, **payload)` for a payload many askers share (a status in an
-    incident): its JSON is encoded once and posted with plain urllib (which honours HTTPS_PROXY
-    and NO_PROXY), skipping the SDK's per-call set-up — ~1 ms of CPU per asker, all queued
-    behind one read."""
-    if respond.proxy or respond.ssl or not respond.response_url or not payload:
-        respond(response_type=response_type, **payload)
-        return
-    body = _encoded.get(Same(payload), lambda: json.dumps(payload).encode())
-    data = b'{"response_type": ' + json.dumps(response_type).encode() + b", " + body[1:]
-    headers = {"Content-Type": "application/json;charset=utf-8"}
-    request = urllib.request.Request(respond.response_url, data, headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-    except OSError as exc:  # HTTPError, URLError, timeouts: as respond() would, log and go on
-        log.warning("posting to response_url failed: %s", type(exc).__name__)

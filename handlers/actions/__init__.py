@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import App
 
-if TYPE_CHECKING:
-    from bot.slack.app import SlackBot
+from handlers.actions import command_button, share
+from handlers.context import SlackBot
 
 
 def register(app: App, bot: SlackBot) -> None:
-    from handlers.actions import command_button, share
-
     command_button.register(app, bot)
     share.register(app, bot)

@@ -4,18 +4,17 @@ shown to someone else (or before a role changed) grants nothing by itself."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot import errors
 from bot.render.blocks import BUTTON_ACTION_PREFIX
-from bot.slack import compose
-from bot.slack.flow import ClickOutlet, Outlet, audit_refusal, run_command
-from bot.slack.home import HomeOutlet
-
-if TYPE_CHECKING:
-    from bot.slack.app import SlackBot
+from handlers import compose
+from handlers.context import Outlet, SlackBot
+from handlers.flow import audit_refusal, run_sup
+from handlers.outlets import ClickOutlet
+from handlers.views.home import HomeOutlet
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -52,4 +51,4 @@ def handle(bot: SlackBot, body: dict[str, Any], action: dict[str, Any], respond:
             )
             return
         outlet = ClickOutlet(bot.client, respond, channel, bool(container.get("is_ephemeral")))
-    run_command(bot, access, value, outlet)
+    run_sup(bot, access, value, outlet)

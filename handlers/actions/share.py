@@ -4,18 +4,16 @@ value carries the command text)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot import errors, grammar
 from bot.render.blocks import strip_share
-from bot.slack import compose
-from bot.slack.webapi import post
+from bot.slack.webapi import Payload, post
+from handlers import compose
 from handlers.actions.command_button import click_channel
-
-if TYPE_CHECKING:
-    from bot.slack.app import SlackBot
+from handlers.context import SlackBot
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -52,7 +50,7 @@ def handle(bot: SlackBot, body: dict[str, Any], action: dict[str, Any], respond:
     respond(delete_original=True)
 
 
-def _shown_message(body: dict[str, Any], user: str) -> compose.Payload:
+def _shown_message(body: dict[str, Any], user: str) -> Payload:
     message = body.get("message")
     if not message:
         raise errors.UsageError("This answer can no longer be shared; run the command again.")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot import errors
-from bot.slack import compose
-from bot.slack.flow import SlashOutlet, audit_refusal, run_command
-
-if TYPE_CHECKING:
-    from bot.slack.app import SlackBot
+from handlers import compose
+from handlers.context import SlackBot
+from handlers.flow import audit_refusal, run_sup
+from handlers.outlets import SlashOutlet
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -31,4 +30,4 @@ def handle(bot: SlackBot, command: dict[str, Any], respond: Respond) -> None:
         audit_refusal(services, user, "slash", channel, text, str(exc))
         respond(response_type="ephemeral", **compose.plain(f":warning: {exc}"))
         return
-    run_command(bot, access, text, SlashOutlet(bot.client, respond, channel))
+    run_sup(bot, access, text, SlashOutlet(bot.client, respond, channel))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.events import first_delivery
-from bot.slack.home import home_view
-
-if TYPE_CHECKING:
-    from bot.slack.app import SlackBot
+from bot.slack.event_dedup import first_delivery
+from handlers.context import SlackBot
+from handlers.views.home import home_view
 
 
 def register(app: App, bot: SlackBot) -> None:

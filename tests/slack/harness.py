@@ -22,8 +22,9 @@ from slack_sdk.signature import SignatureVerifier
 from bot.alerts.service import AlertsWorker
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
-from bot.slack.app import SlackBot, StaticServices, build_bot
+from bot.slack.app import build_bot
 from bot.slack.serve import http_app
+from handlers.context import SlackBot, StaticServices
 from tests.conftest import free_port
 from tests.fakes.slack import Call, FakeSlack
 

@@ -9,8 +9,9 @@ import threading
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.slack.app import StaticServices, build_bot
+from bot.slack.app import build_bot
 from bot.slack.serve import build_services, connect_with_backoff
+from handlers.context import StaticServices
 from tests.conftest import basic_toml, free_port, make_settings, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.slack.harness import BOT_TOKEN, slack_env, socket_envelope

@@ -1,4 +1,5 @@
-"""App Home: the dashboard of every binding that names the user explicitly (ID or user group)."""
+"""The App Home tab (a view): the dashboard of every binding that names the user explicitly (ID or
+user group), published on `app_home_opened` (handlers/events) and again after a click in it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from bot.render.blocks import MAX_HOME_BLOCKS, section
 from bot.render.home import render_home
 from bot.replies import Reply
 from bot.services import Services
-from bot.slack import compose
-from bot.slack.compose import Payload
+from bot.slack.webapi import Payload
+from handlers import compose
 
 
 def dashboard(services: Services, access: Access) -> list[Block]:

@@ -1,4 +1,5 @@
-"""`/sup run NAME [ARGS…]` in Slack: a regular channel message, edited as the output comes.
+"""`/sup run NAME [ARGS…]` in Slack — allow-listed `[[commands]]`, not scheduled jobs: a regular
+channel message, edited as the output comes.
 
 Every refusal (unknown command, role, arguments) happens before anything runs and is a
 one-sentence private answer (CommandService audits it). Then the message is posted, edited with
@@ -10,7 +11,6 @@ Where supbot cannot post (App Home, a channel it is not in) the outcome alone is
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from bot import errors
 from bot.auth import Access
@@ -19,18 +19,15 @@ from bot.commands.verbs import run_allowed_command
 from bot.grammar import Command
 from bot.replies import MessageReply
 from bot.runs.execute import TAIL_BYTES, TAIL_LINES
-from bot.slack import compose
 from bot.slack.live import LiveMessage
 from bot.slack.webapi import post, upload
-
-if TYPE_CHECKING:
-    from bot.slack.app import SlackBot
-    from bot.slack.flow import Outlet
+from handlers import compose
+from handlers.context import Outlet, SlackBot
 
 PROGRESS_EVERY = 3.0  # seconds between edits: ~20 a minute, within chat.update's ~50
 
 
-def stream_run(bot: SlackBot, access: Access, command: Command, outlet: Outlet) -> None:
+def stream_allowlisted_run(bot: SlackBot, access: Access, command: Command, outlet: Outlet) -> None:
     commands = bot.services.commands
     name, args = command.args[0], tuple(command.args[1:])
     try:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock
 
 from bot.grammar import Command
-from bot.memo import Memo, Same
 from bot.render.blocks import (
     MAX_BLOCKS,
     SHARE_ACTION_ID,
@@ -24,6 +21,8 @@ from bot.render.blocks import (
     strip_share,
 )
 from bot.replies import MessageReply, Reply, StatusReply
+from bot.slack.fastpath import status_payload
+from bot.slack.webapi import Payload
 
 SHARE_ACTION = SHARE_ACTION_ID
 # Read-only answers: shown to the asker only, with a button to share them.
@@ -38,9 +37,6 @@ PROGRESS = {
     "run": "Running",
 }
 
-Payload = dict[str, Any]
-_recent: Memo[Payload] = Memo(16)  # status payloads: shared, never mutated
-
 
 def shareable(reply: Reply, command: Command | None) -> bool:
     if command is None or command.verb not in READ_ONLY:
@@ -52,26 +48,12 @@ def message(
     reply: Reply, command: Command | None = None, share: bool = False, note: str = ""
 ) -> Payload:
     """`text` + `blocks` for chat.postMessage / chat.update / response_url (see `_message`).
-
-    Many people asking for the same status at once (an incident) share one fleet read and one
-    view of it (`ProcessService.status`); they share its rendering too, computed once: ~15 ms
-    of CPU each at 500 processes would otherwise queue up on the interpreter lock.
+    A status answer is built once for everyone asking about the same read (bot/slack/fastpath.py).
     """
     if not isinstance(reply, StatusReply):
         return _message(reply, command, share, note)
-    view = reply.view
-    key = (
-        Same(view.processes),  # the same read and grants give the very same tuple
-        Same(view.nodes),
-        view.pattern,
-        round(view.cache_age),
-        reply.fresh,
-        reply.page,
-        command.text if command else "",
-        share,
-        note,
-    )
-    return _recent.get(key, lambda: _message(reply, command, share, note))
+    text = command.text if command else ""
+    return status_payload(reply, text, share, note, lambda: _message(reply, command, share, note))
 
 
 def _message(reply: Reply, command: Command | None, share: bool, note: str) -> Payload:
