@@ -23,7 +23,7 @@ import psutil  # noqa: E402
 
 from bot import errors
 from bot.alerts import events  # noqa: E402
-from bot.alerts.events import ProcessEvent  # noqa: E402
+from bot.alerts.records import ProcessEvent  # noqa: E402
 from bot.alerts.service import AlertsWorker  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.embedded import EmbeddedSupervisor  # noqa: E402

@@ -108,3 +108,22 @@ def resolve_one(processes: Sequence[ProcessInfo], pattern: str) -> ProcessInfo:
 def label(process: ProcessInfo, with_node: bool) -> str:
     """Display name, with @node when several nodes are involved."""
     return f"{process.display_name}@{process.node}" if with_node else process.display_name
+
+
+def display_name(full_name: str) -> str:
+    """`group:name` as supervisorctl shows it: `web` for a one-process group."""
+    group, _, name = full_name.partition(":")
+    return name if group == name else full_name
+
+
+def node_label(node: str, full_name: str) -> str:
+    """`web@node1`: how alerts, snoozes and the audit name one process of one node."""
+    return f"{display_name(full_name)}@{node}"
+
+
+def parse_node_label(label: str) -> tuple[str, str] | None:
+    """`web@node1` → ('node1', 'web:web'); None without a node."""
+    if "@" not in label:
+        return None
+    name, node = label.rsplit("@", 1)
+    return node, name if ":" in name else f"{name}:{name}"
