@@ -10,7 +10,7 @@ from fnmatch import translate
 from functools import lru_cache
 
 from bot import errors
-from bot.domain import ProcessInfo
+from bot.domain import ProcessInfo, display_name
 
 
 def split_node(pattern: str) -> tuple[str, str | None]:
@@ -108,12 +108,6 @@ def resolve_one(processes: Sequence[ProcessInfo], pattern: str) -> ProcessInfo:
 def label(process: ProcessInfo, with_node: bool) -> str:
     """Display name, with @node when several nodes are involved."""
     return f"{process.display_name}@{process.node}" if with_node else process.display_name
-
-
-def display_name(full_name: str) -> str:
-    """`group:name` as supervisorctl shows it: `web` for a one-process group."""
-    group, _, name = full_name.partition(":")
-    return name if group == name else full_name
 
 
 def node_label(node: str, full_name: str) -> str:

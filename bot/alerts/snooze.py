@@ -55,7 +55,7 @@ class SnoozeService:
 
     def snooze(self, access: Access, pattern: str, seconds: float) -> list[str]:
         found = self.processes.find(access, pattern, "snooze")
-        labels = [f"{p.display_name}@{p.node}" for p in found]
+        labels = [node_label(p.node, p.full_name) for p in found]
         a = access.actor
         # On record before the change: no record, no snooze (AuditUnavailable).
         attempts = self.audit.begin(a.id, a.surface, "snooze", labels, a.channel)
@@ -89,7 +89,7 @@ class SnoozeService:
             for p in found:
                 snoozed = tx.snooze_of(p.node, p.full_name)
                 if snoozed is not None and snoozed.until > time.time():
-                    out.append((f"{p.display_name}@{p.node}", snoozed.suppressed))
+                    out.append((node_label(p.node, p.full_name), snoozed.suppressed))
                 tx.delete_snooze(p.node, p.full_name)
                 _show_on_alert(tx, p.node, p.full_name)
         return out
@@ -97,7 +97,7 @@ class SnoozeService:
     def _snoozed(self, found: list[ProcessInfo]) -> list[str]:
         """Labels of the processes in `found` with an active snooze."""
         active = in_force(self.alerts)
-        return [f"{p.display_name}@{p.node}" for p in found if (p.node, p.full_name) in active]
+        return [node_label(p.node, p.full_name) for p in found if (p.node, p.full_name) in active]
 
     # --- /sup verbs ----------------------------------------------------------------------
 
