@@ -23,8 +23,9 @@ import psutil  # noqa: E402
 
 from bot import errors
 from bot.alerts import events  # noqa: E402
-from bot.alerts.events import ProcessEvent  # noqa: E402
+from bot.alerts.records import ProcessEvent  # noqa: E402
 from bot.alerts.service import AlertsWorker  # noqa: E402
+from bot.alerts.storage.store import AlertStore  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.embedded import EmbeddedSupervisor  # noqa: E402
 from bot.services import Services  # noqa: E402
@@ -172,7 +173,7 @@ def watcher_mode() -> tuple[float, float, float, int]:
     try:
         time.sleep(3)
         lat = crash_latencies(root, sv, slack)
-        interval = worker.watches["local"].interval
+        interval = worker.watchers["local"].watch.interval
         return p50(lat), max(lat) * 1000, interval, len(lat)
     finally:
         worker.stop()
@@ -191,6 +192,7 @@ def storm_throughput() -> tuple[float, float, int, int]:
     )
     services = Services.build(load_settings(str(cfg), env=env_for(slack)))
     store = services.store
+    alerts = AlertStore(store)
     started = time.perf_counter()
     for k in range(2000):
         i = k % 200
@@ -204,7 +206,7 @@ def storm_throughput() -> tuple[float, float, int, int]:
             expected=False,
             serial=str(k),
         )
-        events.record(store, ev)
+        events.record(alerts, ev)
     recorded = time.perf_counter() - started
     worker = AlertsWorker(services, watch=False).start()
     t0 = time.perf_counter()
@@ -278,7 +280,7 @@ startsecs=0
         c1 = cpu()
         time.sleep(window)
         watched = (cpu() - c1) / window
-        interval = worker.watches["local"].interval
+        interval = worker.watchers["local"].watch.interval
         worker.stop()
         services.close()
         return baseline * 100, (watched - baseline) * 100, call * 1000, interval

@@ -10,6 +10,12 @@ RUNNING_STATES = frozenset({"RUNNING", "STARTING", "BACKOFF", "STOPPING"})
 STOPPED_STATES = frozenset({"STOPPED", "EXITED", "FATAL", "UNKNOWN"})
 
 
+def display_name(full_name: str) -> str:
+    """`group:name` as supervisorctl shows it: `web` for a one-process group."""
+    group, _, name = full_name.partition(":")
+    return name if group == name else full_name
+
+
 @dataclass(frozen=True)
 class ProcessInfo:
     node: str
@@ -37,7 +43,7 @@ class ProcessInfo:
     @property
     def display_name(self) -> str:
         """As supervisorctl shows it: `web` for a one-process group, `worker:worker_00` otherwise."""
-        return self.name if self.group == self.name else self.full_name
+        return display_name(self.full_name)
 
     @property
     def key(self) -> str:

@@ -10,7 +10,7 @@ from fnmatch import translate
 from functools import lru_cache
 
 from bot import errors
-from bot.domain import ProcessInfo
+from bot.domain import ProcessInfo, display_name
 
 
 def split_node(pattern: str) -> tuple[str, str | None]:
@@ -108,3 +108,16 @@ def resolve_one(processes: Sequence[ProcessInfo], pattern: str) -> ProcessInfo:
 def label(process: ProcessInfo, with_node: bool) -> str:
     """Display name, with @node when several nodes are involved."""
     return f"{process.display_name}@{process.node}" if with_node else process.display_name
+
+
+def node_label(node: str, full_name: str) -> str:
+    """`web@node1`: how alerts, snoozes and the audit name one process of one node."""
+    return f"{display_name(full_name)}@{node}"
+
+
+def parse_node_label(label: str) -> tuple[str, str] | None:
+    """`web@node1` → ('node1', 'web:web'); None without a node."""
+    if "@" not in label:
+        return None
+    name, node = label.rsplit("@", 1)
+    return node, name if ":" in name else f"{name}:{name}"

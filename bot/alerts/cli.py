@@ -23,8 +23,8 @@ def _configure_listen(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_listen(args: argparse.Namespace) -> int:
-    from bot.alerts import incidents
     from bot.alerts.listener import Listener, node_name, protocol_streams
+    from bot.alerts.storage.store import AlertStore
     from bot.services import Runtime
 
     stdin, stdout = protocol_streams()  # first: nothing may reach the real stdout but protocol
@@ -33,7 +33,7 @@ def _run_listen(args: argparse.Namespace) -> int:
     runtime.install_sighup()
     services = runtime.services
     settings = services.settings
-    incidents.ensure(services.store)
+    AlertStore(services.store).ensure()
     node = node_name(settings, args.node, dict(os.environ))
     worker = None
     if settings.alerts.send_from_listener and settings.secrets.bot_token:
@@ -62,16 +62,18 @@ def _configure_alerts(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_alerts(args: argparse.Namespace) -> int:
-    from bot.alerts import digest, incidents
-    from bot.alerts.outbox import Outbox
-    from bot.alerts.service import AlertsWorker, router
+    from bot.alerts import digest
+    from bot.alerts.routing import router
+    from bot.alerts.service import AlertsWorker
+    from bot.alerts.storage.store import AlertStore
     from bot.durations import parse_duration
     from bot.services import Runtime
 
     services = Runtime(args.config).services
-    incidents.ensure(services.store)
+    alerts = AlertStore(services.store)
+    alerts.ensure()
     if args.action == "status":
-        backlog = Outbox(services.store).backlog()
+        backlog = alerts.backlog()
         print(f"{backlog} alert message(s) waiting to be sent")
         return 0
     if args.action == "digest":
@@ -88,22 +90,20 @@ def _run_alerts(args: argparse.Namespace) -> int:
 
 def _deliver(worker: AlertsWorker, deadline: float) -> int:
     """Send until nothing can move; a refusal no retry fixes stops it with what to fix."""
-    from bot.alerts.outbox import Outbox
-
-    outbox, ends = Outbox(worker.store), time.monotonic() + deadline
-    deliverer = worker.deliverer
+    alerts, ends = worker.alerts, time.monotonic() + deadline
+    deliverer = worker.delivery.deliverer
     assert deliverer is not None  # a bot token is set
     try:
         while True:
             wait = worker.step()  # first: queues audit lines and handles recorded events
-            if not outbox.backlog(held=False) or "token" in deliverer.problems:
+            if not alerts.backlog(held=False) or "token" in deliverer.problems:
                 break
             if time.monotonic() > ends:
                 break
             time.sleep(min(wait, 0.5))
     finally:
         worker.stop()
-    left = outbox.backlog()
+    left = alerts.backlog()
     for problem in deliverer.problems.values():
         print(f"supbot alerts deliver: {problem.hint}", file=sys.stderr)
     if left:

@@ -4,20 +4,19 @@ sent, so a restart never posts a message whose ts is known."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.alerts import render, snooze
-from bot.alerts.outbox import Outbox, OutboxRow
+from bot.alerts import render
+from bot.alerts.outbox import Outbox
+from bot.alerts.records import OutboxRow
 from bot.alerts.refusals import HOLD, Problem, problem_for
+from bot.alerts.storage.store import AlertStore
 from bot.config import Settings
-from bot.state import Store
 
 log = logging.getLogger("supbot.alerts")
 
@@ -46,15 +45,15 @@ def web_client(settings: Settings) -> WebClient:
 
 class Deliverer:
     def __init__(
-        self, store: Store, client: WebClient, settings: Settings, fetch_log: LogFetcher
+        self, alerts: AlertStore, client: WebClient, settings: Settings, fetch_log: LogFetcher
     ) -> None:
-        self.store, self.client, self.settings = store, client, settings
-        self.outbox = Outbox(store)
+        self.alerts, self.client, self.settings = alerts, client, settings
+        self.outbox = Outbox(alerts)
         self.fetch_log = fetch_log
         # What Slack refused for good, by scope ("token" or a channel): logged once, its rows
         # held until a restart or a reload (which may have fixed it) or HOLD passes.
         self.problems: dict[str, Problem] = {}
-        self.outbox.release_held()
+        alerts.release_held()
 
     def deliver_ready(self) -> float:
         """Send what may go now; returns how long the caller may sleep."""
@@ -72,7 +71,7 @@ class Deliverer:
         except Exception as exc:  # connection refused, timeout, a 5xx page that is not JSON
             delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
             log.warning("Slack unreachable (%s); retrying in %.0fs", type(exc).__name__, delay)
-            self.outbox.retry(row, delay, f"{type(exc).__name__}: {exc}")
+            self.alerts.retry(row.id, delay, f"{type(exc).__name__}: {exc}")
 
     def _api_error(self, row: OutboxRow, exc: SlackApiError) -> None:
         status = exc.response.status_code
@@ -80,8 +79,8 @@ class Deliverer:
         if status == 429 or error == "ratelimited":
             retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
             log.info("Slack rate limit on %s: waiting %.0fs", row.channel, retry_after)
-            self.outbox.rate_limited(row.channel, retry_after)
-            self.outbox.retry(row, retry_after, "ratelimited", count=False)
+            self.alerts.rate_limited(row.channel, retry_after)
+            self.alerts.retry(row.id, retry_after, "ratelimited", count=False)
             return
         problem = problem_for(error, row.channel)
         if problem is not None:
@@ -90,11 +89,11 @@ class Deliverer:
         if status >= 500 or error in RETRYABLE:
             delay = min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
             log.warning("Slack answered %s %s; retrying in %.0fs", status, error, delay)
-            self.outbox.retry(row, delay, f"{status} {error}")
+            self.alerts.retry(row.id, delay, f"{status} {error}")
             return
         if error in ("message_not_found", "cant_update_message"):
             log.warning("alert message gone (%s); not posting it again", error)
-            self.outbox.fail(row, error)
+            self.alerts.fail(row.id, error)
             return
         if not row.payload.get("plain") and error in (
             "invalid_blocks",
@@ -102,21 +101,17 @@ class Deliverer:
             "msg_blocks_too_long",
         ):
             log.error("Slack refused the alert blocks (%s); sending it as plain text", error)
-            with self.store.connect() as db:
-                db.execute(
-                    "UPDATE alert_outbox SET status='pending', payload=? WHERE id=?",
-                    (json.dumps({**row.payload, "plain": True}), row.id),
-                )
+            self.alerts.resend_plain(row.id, {**row.payload, "plain": True})
             return
         log.error("Slack refused an alert for %s: %s", row.channel, error)
-        self.outbox.fail(row, f"{status} {error}")
+        self.alerts.fail(row.id, f"{status} {error}")
 
     def _hold(self, row: OutboxRow, problem: Problem) -> None:
         """A refusal no retry can fix: say once what to fix; the rows wait (not spin)."""
         if problem.scope not in self.problems:
             log.error("Slack refused delivery: %s", problem.hint)
         self.problems[problem.scope] = problem
-        self.outbox.retry(row, HOLD, f"held: {problem.error}", count=False)
+        self.alerts.retry(row.id, HOLD, f"held: {problem.error}", count=False)
 
     def _resolved(self, channel: str) -> None:
         for scope in ("token", channel):
@@ -127,63 +122,46 @@ class Deliverer:
 
     def _send(self, row: OutboxRow) -> None:
         if row.kind == "incident":
-            self._sync(row, "alert_incidents", self._incident_message)
+            self._sync_incident(row)
         elif row.kind == "rollup":
-            self._sync(row, "alert_rollups", self._rollup_message)
+            self._sync_rollup(row)
         elif row.kind == "thread":
             self._thread(row)
         else:  # digest, audit lines and other one-off posts carry their message
             text, blocks = row.payload["text"], row.payload.get("blocks", [])
             self._post(row, text, blocks, None)
-            self.outbox.done(row)
+            self.alerts.sent(row.id)
 
-    def _row(self, table: str, ref: int) -> sqlite3.Row:
-        with self.store.connect() as db:
-            found: sqlite3.Row = db.execute(f"SELECT * FROM {table} WHERE id=?", (ref,)).fetchone()
-        return found
+    def _sync_incident(self, row: OutboxRow) -> None:
+        inc = self.alerts.incident(row.ref)
+        first = inc.ts is None
+        if first and inc.log is None and inc.kind == "process":
+            lines, exitstatus = self.fetch_log(inc.node, inc.process)
+            self.alerts.save_log(inc.id, lines, exitstatus)
+            inc = self.alerts.incident(inc.id)
+        snoozed = self.alerts.snooze(inc.node, inc.process)
+        message = render.incident_message(inc, self.settings.alerts.mention, first, snoozed)
+        self._sync(row, inc.ts, message)
 
-    def _incident_message(self, inc: sqlite3.Row, first: bool) -> render.Message:
-        if first and inc["log"] is None and inc["kind"] == "process":
-            lines, exitstatus = self.fetch_log(inc["node"], inc["process"])
-            with self.store.connect() as db:
-                db.execute(
-                    "UPDATE alert_incidents SET log=?, exitstatus=COALESCE(exitstatus, ?) "
-                    "WHERE id=?",
-                    (json.dumps(lines), exitstatus, inc["id"]),
-                )
-            inc = self._row("alert_incidents", inc["id"])
-        with self.store.connect() as db:
-            snoozed = snooze.current(db, inc["node"], inc["process"])
-        return render.incident_message(inc, self.settings.alerts.mention, first, snoozed)
+    def _sync_rollup(self, row: OutboxRow) -> None:
+        rollup = self.alerts.rollup(row.ref)
+        message = render.rollup_message(self.alerts.rollup_incidents(rollup.id))
+        self._sync(row, rollup.ts, message)
 
-    def _rollup_message(self, rollup: sqlite3.Row, first: bool) -> render.Message:
-        with self.store.connect() as db:
-            incidents = db.execute(
-                "SELECT * FROM alert_incidents WHERE rollup=? ORDER BY id", (rollup["id"],)
-            ).fetchall()
-        return render.rollup_message(incidents)
-
-    def _sync(
-        self, row: OutboxRow, table: str, message: Callable[[sqlite3.Row, bool], render.Message]
-    ) -> None:
-        target = self._row(table, row.ref)
-        text, blocks = message(target, target["ts"] is None)
-        if target["ts"] is None:
-            ts = self._post(row, text, blocks, None)
-            with self.store.transaction() as db:
-                db.execute(f"UPDATE {table} SET ts=? WHERE id=?", (ts, row.ref))
-                self.outbox.done(row, db)
+    def _sync(self, row: OutboxRow, ts: str | None, message: render.Message) -> None:
+        """Post the message the first time, edit it after."""
+        text, blocks = message
+        if ts is None:
+            self.alerts.posted(row.kind, row.ref, self._post(row, text, blocks, None), row.id)
             return
-        self._call(
-            "chat_update", row, channel=row.channel, ts=target["ts"], text=text, blocks=blocks
-        )
-        self.outbox.done(row)
+        self._call("chat_update", row, channel=row.channel, ts=ts, text=text, blocks=blocks)
+        self.alerts.sent(row.id)
 
     def _thread(self, row: OutboxRow) -> None:
-        inc = self._row("alert_incidents", row.ref)
+        inc = self.alerts.incident(row.ref)
         text, blocks = render.thread_message(inc, row.payload)
-        self._post(row, text, blocks, inc["ts"])
-        self.outbox.done(row)
+        self._post(row, text, blocks, inc.ts)
+        self.alerts.sent(row.id)
 
     def _post(self, row: OutboxRow, text: str, blocks: list[Any], thread: str | None) -> str:
         kwargs: dict[str, Any] = {"channel": row.channel, "text": text}

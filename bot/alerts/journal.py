@@ -15,13 +15,12 @@ import time
 from dataclasses import dataclass, field
 
 from bot import errors
-from bot.alerts.events import ProcessEvent
-from bot.state import Store
+from bot.alerts.records import ProcessEvent
+from bot.alerts.storage.store import AlertStore
 from bot.supervisor.client import NodeClient
 
 log = logging.getLogger("supbot.alerts")
 
-POSITION_KEY = "alerts.logpos."
 CHUNK = 1 << 20  # bytes per readLog call while catching up
 TAIL = 32768  # where reading starts without a position: the log's last 32 KB
 STALE = 600.0  # lines read from a tail older than this are not news (as for the watcher)
@@ -54,7 +53,7 @@ class Journal:
     """One node's reader. `read()` returns the events of the lines logged since the last call
     (None: this supervisord keeps no log file); `commit()` then records the position."""
 
-    store: Store
+    alerts: AlertStore
     node: str
     pids: dict[str, int] = field(default_factory=dict)  # last spawned pid per name
     running: dict[str, bool] = field(default_factory=dict)  # reached RUNNING since spawn
@@ -86,12 +85,7 @@ class Journal:
         if self._next is None or self._next == self._position:
             return
         self._position = self._next
-        with self.store.connect() as db:
-            db.execute(
-                "INSERT INTO kv(key, value, updated) VALUES (?,?,?) ON CONFLICT(key) "
-                "DO UPDATE SET value=excluded.value, updated=excluded.updated",
-                (POSITION_KEY + self.node, str(self._next), time.time()),
-            )
+        self.alerts.save_log_position(self.node, self._next)
 
     # --- where to read ------------------------------------------------------------------
 
@@ -115,11 +109,7 @@ class Journal:
         return saved, 0.0
 
     def _saved(self) -> int | None:
-        with self.store.connect() as db:
-            row = db.execute(
-                "SELECT value FROM kv WHERE key=?", (POSITION_KEY + self.node,)
-            ).fetchone()
-        return int(row[0]) if row and str(row[0]).isdigit() else None
+        return self.alerts.log_position(self.node)
 
     def forget(self) -> None:
         """A listener covers the node: when the watcher takes over again it starts from the
@@ -127,8 +117,7 @@ class Journal:
         if self._position is None and self._saved() is None:
             return
         self._position = self._next = None
-        with self.store.connect() as db:
-            db.execute("DELETE FROM kv WHERE key=?", (POSITION_KEY + self.node,))
+        self.alerts.forget_log_position(self.node)
 
     def _tail(self, client: NodeClient, size: int | None = None) -> int:
         """The start of the first whole line in the log's last TAIL bytes."""

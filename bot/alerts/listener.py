@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import IO
 
 from bot.alerts import events
-from bot.alerts.events import ProcessEvent
+from bot.alerts.records import ProcessEvent
+from bot.alerts.storage.store import AlertStore
 from bot.config import Settings
 from bot.errors import StateUnavailable
 from bot.state import Store
@@ -25,6 +26,7 @@ from bot.state import Store
 log = logging.getLogger("supbot.listen")
 
 HEARTBEAT_PREFIX = "listener:"
+LISTENER_LIVE = 180.0  # TICK_60 heartbeats: three missed ones mean the listener is gone
 HELD_MAX = 10_000  # events kept in memory while the state database cannot take them
 
 
@@ -62,6 +64,12 @@ def event_from(node: str, headers: dict[str, str], payload: str) -> ProcessEvent
     )
 
 
+def last_beat(store: Store, node: str) -> float | None:
+    """When the node's listener last said it is alive (None: it never ran)."""
+    beat = store.last_heartbeat(HEARTBEAT_PREFIX + node)
+    return None if beat is None else float(beat["seen"])
+
+
 def node_name(settings: Settings, explicit: str | None, env: dict[str, str]) -> str:
     """--node, else the node whose url is supervisord's SUPERVISOR_SERVER_URL, else the only
     node, else the host name."""
@@ -89,6 +97,7 @@ class Listener:
         on_event: Callable[[], None] = lambda: None,
     ) -> None:
         self.store, self.node = store, node
+        self.alerts = AlertStore(store)
         self.stdin, self.stdout = stdin, stdout
         self.on_event = on_event
         self.received = 0
@@ -99,7 +108,7 @@ class Listener:
 
     def run(self) -> None:
         try:
-            events.ensure(self.store)
+            self.alerts.ensure()
             self.store.heartbeat(HEARTBEAT_PREFIX + self.node, "started")
         except StateUnavailable as exc:  # keep speaking the protocol; events wait in memory
             self._unavailable(exc)
@@ -147,7 +156,7 @@ class Listener:
         recorded = False
         while self.held:
             try:
-                recorded = events.record(self.store, self.held[0]) or recorded
+                recorded = events.record(self.alerts, self.held[0]) or recorded
             except StateUnavailable as exc:
                 self._unavailable(exc)
                 break
@@ -177,7 +186,7 @@ class Listener:
         if previous is not None and serial > previous + 1:
             lost = serial - previous - 1
             log.warning("supervisord discarded %d events (raise buffer_size)", lost)
-            events.add_lost(self.store, self.node, lost)
+            self.alerts.add_lost(self.node, lost)
 
     def _send(self, text: str) -> None:
         self.stdout.write(text)

@@ -1,16 +1,16 @@
-"""Alert messages as Block Kit: pure functions of incident rows, no network."""
+"""Alert messages as Block Kit: pure functions of incident records, no network."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.alerts.records import Incident, Snooze
 from bot.durations import format_duration
 from bot.grammar import quote
+from bot.names import node_label
 from bot.render.blocks import action_blocks, escape, preformatted
 from bot.replies import Choice
 
@@ -25,11 +25,6 @@ def when(epoch: float) -> str:
     return f"<!date^{int(epoch)}^{{date_short_pretty}} {{time_secs}}|{fallback}>"
 
 
-def label(node: str, process: str) -> str:
-    group, _, name = process.partition(":")
-    return f"{name if group == name else process}@{node}"
-
-
 def mention_text(mention: str | None) -> str:
     if not mention:
         return ""
@@ -42,34 +37,35 @@ def mention_text(mention: str | None) -> str:
     return ""
 
 
-def counter(inc: sqlite3.Row) -> str:
-    n = inc["crashes"]
-    span = format_duration(inc["last"] - inc["opened"]) if n > 1 else ""
+def counter(inc: Incident) -> str:
+    n = inc.crashes
+    span = format_duration(inc.last - inc.opened) if n > 1 else ""
     text = f"crashed {n}×" + (f" in {span}" if span else "")
     return text + (" — flapping" if n >= 3 else "")
 
 
-def _headline(inc: sqlite3.Row) -> str:
-    who = f"*{escape(label(inc['node'], inc['process']))}*"
-    kind, state = inc["kind"], inc["state"]
+def _open_for(inc: Incident) -> float:
+    """How long a closed incident was open."""
+    return (inc.closed or inc.opened) - inc.opened
+
+
+def _headline(inc: Incident) -> str:
+    who = f"*{escape(node_label(inc.node, inc.process))}*"
+    kind, state = inc.kind, inc.state
     if kind == "node":
-        who = f"node *{escape(inc['node'])}*"
-        if inc["status"] == "recovered":
-            return (
-                f"✅ {who} reachable again after {format_duration(inc['closed'] - inc['opened'])}"
-            )
+        who = f"node *{escape(inc.node)}*"
+        if inc.status == "recovered":
+            return f"✅ {who} reachable again after {format_duration(_open_for(inc))}"
         return f"🔴 {who} is unreachable"
     if kind == "listener":
-        if inc["status"] == "recovered":
-            return f"✅ the event listener on *{escape(inc['node'])}* is back"
-        return (
-            f"🟠 the event listener on *{escape(inc['node'])}* has gone silent (watcher took over)"
-        )
-    if inc["status"] == "recovered":
-        after = format_duration(inc["closed"] - inc["opened"])
-        pid = f", pid {inc['recovered_pid']}" if inc["recovered_pid"] else ""
+        if inc.status == "recovered":
+            return f"✅ the event listener on *{escape(inc.node)}* is back"
+        return f"🟠 the event listener on *{escape(inc.node)}* has gone silent (watcher took over)"
+    if inc.status == "recovered":
+        after = format_duration(_open_for(inc))
+        pid = f", pid {inc.recovered_pid}" if inc.recovered_pid else ""
         return f"✅ {who} recovered after {after}{pid}"
-    if inc["status"] == "stopped":
+    if inc.status == "stopped":
         return f"⏹ {who} was stopped"
     if state == "FATAL":
         return f"🔴 {who} is FATAL (gave up restarting)"
@@ -78,22 +74,22 @@ def _headline(inc: sqlite3.Row) -> str:
     return f"🔴 {who} crashed"
 
 
-def _facts(inc: sqlite3.Row) -> str:
+def _facts(inc: Incident) -> str:
     parts = []
-    if inc["kind"] == "process":
-        parts.append(f"*Transition:* {inc['from_state'] or '?'} → {inc['state']}")
-        if inc["exitstatus"] is not None:
-            parts.append(f"*Exit status:* {inc['exitstatus']} (unexpected)")
-        if inc["tries"]:
-            parts.append(f"*Start tries:* {inc['tries']}")
-    parts.append(f"*When:* {when(inc['opened'])}")
-    if inc["kind"] == "process":
+    if inc.kind == "process":
+        parts.append(f"*Transition:* {inc.from_state or '?'} → {inc.state}")
+        if inc.exitstatus is not None:
+            parts.append(f"*Exit status:* {inc.exitstatus} (unexpected)")
+        if inc.tries:
+            parts.append(f"*Start tries:* {inc.tries}")
+    parts.append(f"*When:* {when(inc.opened)}")
+    if inc.kind == "process":
         parts.append(f"*{counter(inc)}*")
     return " · ".join(parts)
 
 
 def buttons(node: str, process: str) -> list[Choice]:
-    target = label(node, process)
+    target = node_label(node, process)
     return [
         Choice("Restart", quote("restart", target), "primary", f"Restart {target}?"),
         Choice("Logs", quote("tail", target)),
@@ -103,47 +99,47 @@ def buttons(node: str, process: str) -> list[Choice]:
 
 
 def incident_message(
-    inc: sqlite3.Row,
+    inc: Incident,
     mention: str | None = None,
     first: bool = False,
-    snoozed: sqlite3.Row | None = None,
+    snoozed: Snooze | None = None,
 ) -> Message:
     headline = _headline(inc)
     top = (mention_text(mention) if first else "") + headline
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=top))]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_facts(inc))]))
-    if snoozed is not None and inc["status"] == "open":
-        by = snoozed["by"]
+    if snoozed is not None and inc.status == "open":
+        by = snoozed.by
         who = f"<@{by}>" if by.startswith(("U", "W")) else escape(by)
-        note = f"🔕 snoozed until {when(snoozed['until'])} by {who}; crashes are still counted"
+        note = f"🔕 snoozed until {when(snoozed.until)} by {who}; crashes are still counted"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
-    lines = json.loads(inc["log"]) if inc["log"] else []
-    if inc["kind"] == "process" and lines:
+    lines = inc.log or []
+    if inc.kind == "process" and lines:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=preformatted("\n".join(lines)))))
-    if inc["kind"] == "process":
-        blocks += action_blocks(buttons(inc["node"], inc["process"]), block_prefix="alert")
+    if inc.kind == "process":
+        blocks += action_blocks(buttons(inc.node, inc.process), block_prefix="alert")
     plain = headline.replace("*", "")
-    if inc["kind"] == "process":
+    if inc.kind == "process":
         plain += f" — {counter(inc)}"
     return plain, [b.to_dict() for b in blocks]
 
 
-def thread_message(inc: sqlite3.Row, payload: dict[str, Any]) -> Message:
+def thread_message(inc: Incident, payload: dict[str, Any]) -> Message:
     n = payload.get("count", 1)
     what = "crashed again" if n == 1 else f"crashed {n} more times"
     exit_part = f", exit {payload['exitstatus']}" if payload.get("exitstatus") is not None else ""
     state = payload.get("state", "EXITED")
     text = f"{what} ({state}{exit_part}) — last {when(payload.get('last', time.time()))}"
-    plain = f"{label(inc['node'], inc['process'])} {what}"
+    plain = f"{node_label(inc.node, inc.process)} {what}"
     return plain, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 
-def rollup_message(incidents: list[sqlite3.Row]) -> Message:
+def rollup_message(incidents: list[Incident]) -> Message:
     """'12 more processes crashed: …' with every crash counted."""
     procs = len(incidents)
-    crashes = sum(max(1, i["crashes"]) for i in incidents)
-    recovered = sum(i["status"] != "open" for i in incidents)
-    names = [f"{escape(label(i['node'], i['process']))} ×{max(1, i['crashes'])}" for i in incidents]
+    crashes = sum(max(1, i.crashes) for i in incidents)
+    recovered = sum(i.status != "open" for i in incidents)
+    names = [f"{escape(node_label(i.node, i.process))} ×{max(1, i.crashes)}" for i in incidents]
     shown = ", ".join(names[:60]) + (f", … and {len(names) - 60} more" if len(names) > 60 else "")
     head = f"🌩 {procs} more process{'es' if procs != 1 else ''} crashed: {crashes} crashes in all"
     if recovered:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.alerts.events import ProcessEvent
+from bot.alerts.records import ProcessEvent
 from bot.domain import ProcessInfo
 
 BASE_INTERVAL = 2.0

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts import events, incidents
+from bot.alerts import events
 from bot.alerts.snooze import SnoozeService, register
+from bot.alerts.storage.store import AlertStore
 from bot.audit import AuditEntry, AuditLog
 from bot.domain import ProcessInfo
+from bot.names import parse_node_label
 from bot.processes import ProcessService
 from bot.state import Store
 
@@ -18,19 +20,18 @@ EXPECTED_ACTIONS = ("stop", "restart", "signal")
 def install(
     dispatcher: Any, store: Store, processes: ProcessService, audit: AuditLog
 ) -> SnoozeService:
-    events.ensure(store)
-    incidents.ensure(store)  # snoozing edits open incidents: their tables must exist
+    alerts = AlertStore(store)
+    alerts.ensure()  # snoozing edits open incidents: their tables must exist
 
     def before(action: str, process: ProcessInfo) -> None:
         # Written before supervisord is asked, so no detector can see the exit first.
         if action in EXPECTED_ACTIONS:
-            events.mark_expected(store, process.node, process.full_name)
+            events.mark_expected(alerts, process.node, process.full_name)
 
     def after(entry: AuditEntry) -> None:
-        if entry.action in EXPECTED_ACTIONS and "@" in entry.target:
-            name, node = entry.target.rsplit("@", 1)
-            full = name if ":" in name else f"{name}:{name}"
-            events.close_expected(store, node, full)
+        target = parse_node_label(entry.target)
+        if entry.action in EXPECTED_ACTIONS and target is not None:
+            events.close_expected(alerts, *target)
 
     processes.before_action.append(before)
     audit.listeners.append(after)

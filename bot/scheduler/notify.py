@@ -1,9 +1,9 @@
 """Failed, missed and interrupted runs reach people through the alerts outbox.
 
 A run whose `notify` rule asks for a message is stored with `notify_pending = 1`. `flush()`
-moves every pending run into `bot.alerts.outbox` (kind `job`, a one-off post with its own text
-and blocks) for `[alerts] channel`, in the same transaction that clears the flag, so each run is
-announced once whichever process flushes. Without an alerts channel (or without the alerts
+moves every pending run into the alerts outbox (`bot.alerts.storage`; kind `job`, a one-off
+post with its own text and blocks) for `[alerts] channel`, in the same transaction that clears
+the flag, so each run is announced once whichever process flushes. Without an alerts channel (or without the alerts
 package) the flag stays set and the run waits in the state for the daily digest.
 """
 
@@ -23,9 +23,9 @@ log = logging.getLogger("supbot.scheduler")
 OUTPUT_CHARS = 1500
 
 
-def _outbox() -> ModuleType | None:
+def _alerts() -> ModuleType | None:
     try:
-        return importlib.import_module("bot.alerts.outbox")
+        return importlib.import_module("bot.alerts.storage.store")
     except ModuleNotFoundError:
         return None
 
@@ -57,10 +57,11 @@ def message(run: JobRun, tz: str, output: str) -> dict[str, Any]:
 def flush(settings: Settings, history: History) -> int:
     """Hand every pending notification to the outbox; returns how many were queued."""
     channel = settings.alerts.channel
-    outbox = _outbox() if channel else None
-    if outbox is None or channel is None:
+    storage = _alerts() if channel else None
+    if storage is None or channel is None:
         return 0
-    outbox.Outbox(history.store)  # creates the outbox tables when no alerts process ran yet
+    alerts = storage.AlertStore(history.store)
+    alerts.ensure()  # creates the outbox tables when no alerts process ran yet
     zones = {j.name: j.timezone for j in settings.jobs}
     sent = 0
     with history.store.transaction() as db:
@@ -68,7 +69,7 @@ def flush(settings: Settings, history: History) -> int:
         for row in rows:
             run = run_from_row(row)
             payload = message(run, zones.get(run.job, settings.timezone), row["output"])
-            outbox.enqueue(db, channel, "job", run.id, payload)
+            alerts.within(db).enqueue(channel, "job", run.id, payload)
             db.execute("UPDATE job_runs SET notify_pending=0 WHERE id=?", (run.id,))
             sent += 1
     if sent:

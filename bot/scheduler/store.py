@@ -227,6 +227,18 @@ class History:
         with self.store.connect() as db:
             db.execute("UPDATE job_runs SET notify_pending=0 WHERE id=?", (run_id,))
 
+    def problem_counts(self, since: float, until: float) -> list[tuple[str, str, int]]:
+        """(job, status, runs) of the failed, missed and interrupted runs started in
+        [since, until], by job."""
+        with self.store.connect() as db:
+            rows = db.execute(
+                "SELECT job, status, COUNT(*) AS n FROM job_runs WHERE started BETWEEN ? AND ? "
+                "AND status IN ('failed', 'missed', 'interrupted') GROUP BY job, status "
+                "ORDER BY job",
+                (since, until),
+            ).fetchall()
+        return [(r["job"], r["status"], int(r["n"])) for r in rows]
+
     def prune(self, retention: float) -> int:
         with self.store.connect() as db:
             cur = db.execute(

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
 
-from bot.alerts import outbox
+from bot.alerts.storage.store import AlertStore
 from bot.audit import STARTED, AuditEntry, AuditLog
 from bot.render.blocks import code
 from bot.state import Store
@@ -71,7 +70,8 @@ class AuditFeed:
     def __init__(self, store: Store, audit: AuditLog, channel: str) -> None:
         self.store, self.audit, self.channel = store, audit, channel
         store.ensure(SCHEMA)
-        store.ensure(outbox.SCHEMA)
+        self.alerts = AlertStore(store)
+        self.alerts.ensure()
 
     def feed(self) -> int:
         """Queue every settled entry after the cursor; returns how many were queued."""
@@ -117,6 +117,7 @@ class AuditFeed:
             last_id, last_at = db.execute(
                 "SELECT last_id, last_at FROM audit_feed WHERE channel=?", (self.channel,)
             ).fetchone()
+            queue = self.alerts.within(db)
             behind = False  # an unsettled entry holds the cursor (not the entries after it)
             for entry in entries:
                 if entry.id <= last_id:
@@ -124,9 +125,9 @@ class AuditFeed:
                 if not settled(entry, now):
                     behind = True
                     continue
-                if not self._queued(db, entry.id):
+                if not queue.queued("audit", entry.id, self.channel):
                     line = audit_line(entry)
-                    outbox.enqueue(db, self.channel, "audit", entry.id, {"text": line})
+                    queue.enqueue(self.channel, "audit", entry.id, {"text": line})
                     queued += 1
                 if not behind:
                     last_id, last_at = entry.id, entry.at
@@ -135,10 +136,3 @@ class AuditFeed:
                 (last_id, last_at, self.channel),
             )
         return queued
-
-    def _queued(self, db: sqlite3.Connection, entry_id: int) -> bool:
-        row = db.execute(
-            "SELECT 1 FROM alert_outbox WHERE kind='audit' AND ref=? AND channel=?",
-            (entry_id, self.channel),
-        ).fetchone()
-        return row is not None

@@ -69,6 +69,7 @@ def build_services(settings: Settings) -> Services:
 
 def run(args: argparse.Namespace) -> int:
     from bot.alerts.service import AlertsWorker
+    from bot.audit_retention import AuditRetention
     from bot.slack.app import build_bot
     from bot.slack.link import SlackLink
     from bot.web.health import Health, nodes_check, state_check
@@ -84,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     health = Health(link.down, nodes_check(runtime), state_check(runtime))
     alerts = AlertsWorker(runtime.services).start()
     runtime.on_reload.append(alerts.restart_with)
+    retention = AuditRetention(runtime.services).start()
+    runtime.on_reload.append(retention.restart_with)
     try:
         if args.http:
             _serve_http(args, runtime, bot.app, health)
@@ -92,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         link.stop()
         alerts.stop()
+        retention.stop()
         bot.close()
         runtime.services.close()
     return 0

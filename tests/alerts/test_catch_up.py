@@ -40,9 +40,9 @@ def test_crashes_while_the_watcher_was_down_are_counted_once_after_it_restarts(
     services = env.services()
     first = AlertsWorker(services, watch=False).start()
     try:
-        first.poll_once("local")
+        first.watchers["local"].poll_once()
         crash(env, client)
-        first.poll_once("local")  # seen live
+        first.watchers["local"].poll_once()  # seen live
         wait_until(lambda: crash_count(env) == 1, 10)
     finally:
         first.stop()  # as a kill -9 would: nothing of it in memory
@@ -50,8 +50,8 @@ def test_crashes_while_the_watcher_was_down_are_counted_once_after_it_restarts(
         crash(env, client)  # nobody watching
     second = AlertsWorker(env.services(), watch=False).start()
     try:
-        second.poll_once("local")
-        second.poll_once("local")
+        second.watchers["local"].poll_once()
+        second.watchers["local"].poll_once()
         wait_until(env.idle, 15)
         assert crash_count(env) == 4
         (post,) = env.slack.posts("C0ALERT", top_level=True)
@@ -70,12 +70,12 @@ def test_a_cleared_log_is_read_again_from_its_tail_and_the_log_says_so(
     worker = AlertsWorker(services, watch=False).start()
     try:
         crash(env, client)
-        worker.poll_once("local")
+        worker.watchers["local"].poll_once()
         wait_until(lambda: crash_count(env) == 1, 10)
         client.call("clearLog")  # as a rotation would: shorter than the position read
         crash(env, client)
         with caplog.at_level(logging.WARNING, logger="supbot.alerts"):
-            worker.poll_once("local")
+            worker.watchers["local"].poll_once()
         assert "rotated or cleared" in caplog.text
         wait_until(lambda: crash_count(env) == 2, 10)
     finally:

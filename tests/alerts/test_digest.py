@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot.alerts import digest
-from bot.alerts.service import router
+from bot.alerts import digest, digest_render
+from bot.alerts.routing import router
+from bot.alerts.storage.store import DIGEST_KEY
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.conftest import wait_until
@@ -31,7 +32,7 @@ def test_digest_lists_crashes_restarts_stopped_processes_and_failed_jobs(
     schedule = digest.DigestSchedule(services)
     assert not schedule.due()  # first start: the next slot, not now
     with services.store.connect() as db:
-        db.execute("UPDATE kv SET value=? WHERE key=?", (repr(now - 3 * 86400), digest.LAST_KEY))
+        db.execute("UPDATE kv SET value=? WHERE key=?", (repr(now - 3 * 86400), DIGEST_KEY))
     assert schedule.due()
     assert schedule.run() and not schedule.run()  # one digest per slot, even if asked twice
     wait_until(lambda: any("supbot digest" in c.body["text"] for c in env.slack.posts()), 10)
@@ -43,13 +44,13 @@ def test_digest_lists_crashes_restarts_stopped_processes_and_failed_jobs(
     assert "backup: 1 failed" in text
     crashy_line = next(line for line in text.split("\\n") if "*crashy@local*" in line)
     spark = crashy_line.split("`")[1]
-    assert len(spark) == digest.BUCKETS  # seconds of downtime in 3 days: full bars
+    assert len(spark) == digest_render.BUCKETS  # seconds of downtime in 3 days: full bars
     services.close()
 
 
 def test_sparkline_shows_downtime_in_its_bucket() -> None:
-    line = digest.sparkline([(50.0, 100.0)], 0.0, 100.0)
-    assert len(line) == digest.BUCKETS
+    line = digest_render.sparkline([(50.0, 100.0)], 0.0, 100.0)
+    assert len(line) == digest_render.BUCKETS
     assert set(line[:11]) == {"█"} and set(line[13:]) == {"▁"}
 
 

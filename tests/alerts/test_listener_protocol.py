@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bot.alerts import events
 from bot.alerts.listener import Listener
+from bot.alerts.storage.store import AlertStore
 from bot.state import Store
 
 
@@ -69,7 +69,7 @@ def test_events_discarded_by_supervisord_are_counted(tmp_path: Path) -> None:
     tick = "when:1700000000"
     stream = _event("TICK_60", tick, 1) + _event("TICK_60", tick, 5) + _event("TICK_60", tick, 6)
     _, store = _run(tmp_path, stream)
-    assert events.lost(store, "local") == 3
+    assert AlertStore(store).lost("local") == 3
 
 
 def test_sighup_rereads_the_config_and_the_listener_keeps_answering(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_events_wait_in_memory_while_the_state_database_is_full_and_are_recorded
     tmp_path: Path,
 ) -> None:
     store = Store(tmp_path / "state")
-    events.ensure(store)
+    AlertStore(store).ensure()
     with store.connect() as db:  # a real SQLITE_FULL without filling the disk
         db.execute("CREATE TABLE ballast(x)")
         pages = db.execute("PRAGMA page_count").fetchone()[0]

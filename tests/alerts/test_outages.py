@@ -26,7 +26,7 @@ def test_a_node_down_at_start_is_logged_once_retried_and_the_others_are_watched(
     try:
         start_crashing(NodeClient(env.sv.node()), "crashy:crashy")
         wait_until(lambda: env.slack.posts("C0ALERT"), 30)  # the healthy node is watched
-        wait_until(lambda: worker.watches["ghost"].failures >= 3, 60)
+        wait_until(lambda: worker.watchers["ghost"].watch.failures >= 3, 60)
         down = [r for r in caplog.records if "node ghost unreachable" in r.getMessage()]
         assert len(down) == 1, [r.getMessage() for r in down]
         ghost.start()

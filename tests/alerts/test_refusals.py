@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.alerts.outbox import Outbox
 from bot.alerts.service import AlertsWorker
+from bot.alerts.storage.store import AlertStore
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import AlertEnv, MakeEnv, deliver, finish, start_crashing
 from tests.conftest import wait_until
@@ -32,7 +32,7 @@ def test_deliver_with_a_refused_token_stops_and_says_what_to_fix(alert_env: Make
     assert "SLACK_BOT_TOKEN was refused (invalid_auth)" in err
     assert "1 message(s) left for later" in err
     assert "Traceback" not in err
-    assert Outbox(env.store()).backlog() == 1
+    assert AlertStore(env.store()).backlog() == 1
     env.slack.recover()
     code, err = finish(deliver(env))
     assert code == 0, err

@@ -9,6 +9,7 @@ import time
 
 from bot.alerts.outbox import Outbox
 from bot.alerts.service import AlertsWorker
+from bot.alerts.storage.store import AlertStore
 from bot.state import Store
 from tests.alerts.conftest import MakeEnv
 from tests.conftest import wait_until
@@ -19,20 +20,20 @@ def test_unreachable_node_is_an_incident_and_its_return_edits_it(alert_env: Make
     services = env.services()
     worker = AlertsWorker(services, watch=False).start()
     try:
-        worker.poll_once("local")
+        worker.watchers["local"].poll_once()
         env.sv.stop()
-        worker.poll_once("local")  # first failure: not yet down for node_down_after
+        worker.watchers["local"].poll_once()  # first failure: not yet down for node_down_after
         assert env.slack.posts() == []
 
         def down_posted() -> bool:
-            worker.poll_once("local")
+            worker.watchers["local"].poll_once()
             return bool(env.slack.posts("C0ALERT"))
 
         wait_until(down_posted, 10, interval=0.3)
         (post,) = env.slack.posts("C0ALERT")
         assert "node local is unreachable" in post.body["text"]
         env.sv.start()
-        worker.poll_once("local")
+        worker.watchers["local"].poll_once()
         wait_until(lambda: env.slack.ok("chat.update"), 10)
         final = env.slack.messages()[post.ts]
         assert "reachable again" in final.body["text"]
@@ -47,16 +48,16 @@ def test_a_listener_whose_heartbeat_stops_is_reported(alert_env: MakeEnv) -> Non
     worker = AlertsWorker(services, watch=False).start()
     try:
         services.store.heartbeat("listener:local")
-        worker.check_listener("local")
+        worker.housekeeping.check_listener("local")
         with services.store.connect() as db:  # its last TICK_60 was 4 minutes ago
             db.execute(
                 "UPDATE heartbeats SET seen=? WHERE name='listener:local'", (time.time() - 240,)
             )
-        worker.check_listener("local")
+        worker.housekeeping.check_listener("local")
         wait_until(lambda: env.slack.posts("C0ALERT"), 10)
         assert "listener on local has gone silent" in env.slack.posts()[0].body["text"]
         services.store.heartbeat("listener:local")
-        worker.check_listener("local")
+        worker.housekeeping.check_listener("local")
         wait_until(lambda: env.slack.ok("chat.update"), 10)
         assert "is back" in env.slack.ok("chat.update")[0].body["text"]
     finally:
@@ -69,14 +70,14 @@ def test_a_row_claimed_by_a_dead_process_is_delivered_by_the_next(tmp_path: obje
 
     store = Store(Path(str(tmp_path)) / "state")
     dead = f"{socket.gethostname()}:{_dead_pid()}:abc"
-    first = Outbox(store, owner=dead)
-    with store.transaction() as db:
-        from bot.alerts.outbox import enqueue
-
-        enqueue(db, "C0X", "digest", 0, {"text": "hello"})
+    alerts = AlertStore(store)
+    alerts.ensure()
+    first = Outbox(alerts, owner=dead)
+    with alerts.transaction() as tx:
+        tx.enqueue("C0X", "digest", 0, {"text": "hello"})
     rows, _ = first.claim()
     assert len(rows) == 1  # the dead process claimed it, then died before sending
-    alive = Outbox(store)
+    alive = Outbox(alerts)
     again, _ = alive.claim()
     assert [r.id for r in again] == [rows[0].id]
     assert alive.claim()[0] == []  # and nobody else takes it while it is in flight

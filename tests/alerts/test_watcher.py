@@ -24,14 +24,14 @@ def test_watcher_catches_a_crash_that_restarted_between_two_polls(alert_env: Mak
     worker = AlertsWorker(services, watch=False).start()
     try:
         client = NodeClient(env.sv.node())
-        worker.poll_once("local")
+        worker.watchers["local"].poll_once()
         client.start("bouncer:bouncer", wait=False)
         wait_until(lambda: client.process("bouncer:bouncer").state == "RUNNING", 10)
         first = client.process("bouncer:bouncer").pid
-        worker.poll_once("local")  # sees the first pid running
+        worker.watchers["local"].poll_once()  # sees the first pid running
         wait_until(lambda: client.process("bouncer:bouncer").pid not in (0, first), 10)
         assert client.process("bouncer:bouncer").state == "RUNNING"
-        worker.poll_once("local")  # sees only a new pid, a new stop time, exit status 5
+        worker.watchers["local"].poll_once()  # sees only a new pid, a new stop time, exit status 5
         wait_until(lambda: env.slack.posts("C0ALERT"), 10)
         wait_until(env.idle, 10)
         (post,) = env.slack.posts("C0ALERT")
@@ -50,7 +50,7 @@ def test_listener_and_watcher_together_alert_once_per_crash(alert_env: MakeEnv) 
 
     def poll() -> None:
         while not stop.is_set():
-            worker.poll_once("local")
+            worker.watchers["local"].poll_once()
             stop.wait(0.2)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -95,12 +95,12 @@ def test_a_stop_and_start_between_polls_is_not_a_crash(alert_env: MakeEnv) -> No
     worker = AlertsWorker(services, watch=False).start()
     try:
         client = NodeClient(env.sv.node())
-        worker.poll_once("local")
+        worker.watchers["local"].poll_once()
         before = client.process("steady:steady").pid
         client.stop("steady:steady")  # as supervisorctl restart would, unseen by the watcher
         client.start("steady:steady", wait=False)
         wait_until(lambda: client.process("steady:steady").pid not in (0, before), 10)
-        worker.poll_once("local")
+        worker.watchers["local"].poll_once()
         with env.store().connect() as db:
             crashes = db.execute(
                 "SELECT COUNT(*) FROM alert_events WHERE state='EXITED'"
