@@ -1,6 +1,16 @@
 """Process operations for every surface: status, info, start/stop/restart/signal, tail, clear.
 
 Takes an `Access` (who may do what), returns domain objects, audits every mutating action.
+Actions are planned once (`plan`, bot/action_plan.py), then carried out (`carry_out`).
+
+Speed trick — status views, memoized by identity. What: the visible processes, shown nodes
+and totals `status()` computes from one fleet read for one set of grants and one pattern.
+Key: the grants, the pattern and the *identity* of each node's status (`Same`), so no
+500-process tuple is hashed. How long: the last 16 keys; in practice as long as the fleet
+read behind it is served (`[slack] status_cache_ttl`, 5 s by default) — a new read is a new
+object, so an old entry is never hit again. Why: 20 people asking at once in an incident get
+the view computed once, and the very same tuples, which lets the Slack layer reuse its
+rendering too (bot/slack/fastpath.py, 3.). Views are shared: no caller may mutate one.
 """
 
 from __future__ import annotations
@@ -87,9 +97,7 @@ class ProcessService:
     def status(self, access: Access, pattern: str = "", fresh: bool = False) -> StatusView:
         _, node = names.split_node(pattern) if pattern else ("", None)
         statuses = self.fleet.status(self.fleet.nodes_for(node), fresh=fresh)
-        # Everyone with the same grants asking about the same read gets the same view: computed
-        # once (20 people at once in an incident), and the very same tuples, so the Slack
-        # layer can reuse its rendering too.
+        # Same grants, same pattern, same read: the same view (see the module docstring).
         key = (access.grants, pattern, tuple(Same(s) for s in statuses))
         visible, shown, totals = self._views.get(key, lambda: _view(access, statuses, pattern))
         oldest = min((s.fetched_at for s in statuses), default=time.time())
