@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from bot import errors, grammar, names
+from bot.action_plan import ActionPlan
 from bot.auth import Access
 from bot.grammar import Command
 from bot.processes import ProcessService
@@ -29,6 +29,10 @@ Handler = Callable[[Access, Command], Reply]
 MUTATING = {"start", "stop", "restart", "signal", "clear"}
 
 
+def _nothing() -> None:
+    pass
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -46,8 +50,6 @@ class Dispatcher:
             "help": self._help,
             "cancel": lambda _a, _c: MessageReply("Cancelled; nothing was changed."),
         }
-        for action in MUTATING:
-            self.handlers[action] = self._act
 
     # Alerts install this: active snoozes as {(node, group:name): until epoch}.
     snoozes: Callable[[], dict[tuple[str, str], float]] | None = None
@@ -63,27 +65,21 @@ class Dispatcher:
         except errors.SupbotError as exc:
             return MessageReply(str(exc), error=True)
 
-    def run(self, access: Access, command: Command) -> Reply:
+    def run(self, access: Access, command: Command, acting: Callable[[], None] = _nothing) -> Reply:
+        """Run one command. `acting` is called when a process action is authorized and
+        confirmed, just before anything changes (Slack shows its progress line then)."""
+        if command.verb in MUTATING:
+            return self._act(access, command, acting)
         handler = self.handlers.get(command.verb)
         if handler is None:
             raise errors.UsageError(f"`{command.verb}` is not available in this installation.")
         return handler(access, command)
 
-    def needs_confirmation(self, access: Access, command: Command) -> ConfirmReply | None:
-        """A confirm step for several processes or a critical one, unless `--yes` was given."""
-        if command.verb not in MUTATING or command.flag("--yes"):
-            return None
-        targets = []
-        for pattern in command.args[:1] if command.verb == "signal" else command.args:
-            targets += self.processes.find(access, pattern, command.verb)
-        critical = [p for p in targets if access.is_critical(p)]
-        if len(targets) < 2 and not critical:
-            return None
-        multi = len({p.node for p in targets}) > 1
-        shown = tuple(names.label(p, multi) for p in targets)
-        why = "critical " if critical and len(targets) == 1 else ""
-        question = f"{command.verb.capitalize()} {len(targets)} {why}process{'es' if len(targets) > 1 else ''}?"
-        return ConfirmReply(question, shown, command.text + " --yes")
+    def plan(self, access: Access, command: Command) -> ActionPlan:
+        """The process action `command` asks for, resolved once (bot/action_plan.py)."""
+        signal = command.args[1] if command.verb == "signal" else ""
+        patterns = command.args[:1] if command.verb == "signal" else command.args
+        return self.processes.plan(access, command.verb, patterns, signal, command.flag("--yes"))
 
     def _status(self, access: Access, command: Command) -> Reply:
         pattern = command.args[0] if command.args else ""
@@ -109,28 +105,13 @@ class Dispatcher:
         tail = self.processes.tail(access, command.args[0], command.lines, stream)
         return TailReply(tail, command.flag("--follow"))
 
-    def _act(self, access: Access, command: Command) -> Reply:
-        try:
-            confirm = self.needs_confirmation(access, command)
-        except errors.Forbidden as exc:  # refused before act() could audit it
-            a = access.actor
-            target = " ".join(command.args)
-            self.processes.audit.record(
-                a.id, a.surface, command.verb, target, "refused", a.channel, 0.0, str(exc)
-            )
-            raise
-        if confirm:
-            return confirm
-        signal = command.args[1] if command.verb == "signal" else ""
-        patterns = command.args[:1] if command.verb == "signal" else command.args
-        reports = [self.processes.act(access, command.verb, p, signal) for p in patterns]
-        report = replace(
-            reports[0],
-            pattern=" ".join(r.pattern for r in reports),
-            outcomes=tuple(o for r in reports for o in r.outcomes),
-            seconds=sum(r.seconds for r in reports),
-        )
-        return ActionReply(report, access.actor.mention)
+    def _act(self, access: Access, command: Command, acting: Callable[[], None]) -> Reply:
+        """Plan, confirm (several processes or a critical one, unless `--yes`), act."""
+        plan = self.plan(access, command)
+        if plan.confirm:
+            return ConfirmReply(plan.question(), plan.labels(), command.text + " --yes")
+        acting()
+        return ActionReply(self.processes.carry_out(access, plan), access.actor.mention)
 
     def _reload(self, access: Access, command: Command) -> Reply:
         if command.flag("--apply"):

@@ -1,18 +1,29 @@
 """Process operations for every surface: status, info, start/stop/restart/signal, tail, clear.
 
 Takes an `Access` (who may do what), returns domain objects, audits every mutating action.
+Actions are planned once (`plan`, bot/action_plan.py), then carried out (`carry_out`).
+
+Speed trick — status views, memoized by identity. What: the visible processes, shown nodes
+and totals `status()` computes from one fleet read for one set of grants and one pattern.
+Key: the grants, the pattern and the *identity* of each node's status (`Same`), so no
+500-process tuple is hashed. How long: the last 16 keys; in practice as long as the fleet
+read behind it is served (`[slack] status_cache_ttl`, 5 s by default) — a new read is a new
+object, so an old entry is never hit again. Why: 20 people asking at once in an incident get
+the view computed once, and the very same tuples, which lets the Slack layer reuse its
+rendering too (bot/slack/fastpath.py, 3.). Views are shared: no caller may mutate one.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bot import errors, names
+from bot.action_plan import ActionPlan, plan_action, resolve
 from bot.audit import AuditLog
-from bot.auth import Access, refusal
+from bot.auth import Access
 from bot.domain import ActionOutcome, LogTail, NodeStatus, ProcessInfo, Totals
 from bot.memo import Memo, Same
 from bot.redact import Redactor
@@ -86,9 +97,7 @@ class ProcessService:
     def status(self, access: Access, pattern: str = "", fresh: bool = False) -> StatusView:
         _, node = names.split_node(pattern) if pattern else ("", None)
         statuses = self.fleet.status(self.fleet.nodes_for(node), fresh=fresh)
-        # Everyone with the same grants asking about the same read gets the same view: computed
-        # once (20 people at once in an incident), and the very same tuples, so the Slack
-        # layer can reuse its rendering too.
+        # Same grants, same pattern, same read: the same view (see the module docstring).
         key = (access.grants, pattern, tuple(Same(s) for s in statuses))
         visible, shown, totals = self._views.get(key, lambda: _view(access, statuses, pattern))
         oldest = min((s.fetched_at for s in statuses), default=time.time())
@@ -103,17 +112,7 @@ class ProcessService:
         _, node = names.split_node(pattern)
         # Only the nodes the pattern can be on: `info web@a` must not wait for a hung node b.
         processes, statuses = self.fleet.processes(self.fleet.nodes_for(node), fresh=True)
-        try:
-            found = names.resolve(access.visible(processes), pattern)
-        except errors.NoSuchProcess:
-            for status in statuses:  # only the nodes the pattern can be on
-                if status.error:
-                    raise errors.NodeUnreachable(status.node, status.error) from None
-            raise
-        denied = [p for p in found if not access.allows(action, p)]
-        if denied:
-            raise errors.Forbidden(refusal(access.actor, action, denied[0].display_name))
-        return found
+        return resolve(access, action, pattern, processes, statuses)
 
     def find_one(self, access: Access, pattern: str, action: str = "info") -> ProcessInfo:
         found = self.find(access, pattern, action)
@@ -171,6 +170,27 @@ class ProcessService:
 
     # --- acting ------------------------------------------------------------------------
 
+    def plan(
+        self,
+        access: Access,
+        verb: str,
+        patterns: Sequence[str],
+        signal: str = "",
+        confirmed: bool = False,
+    ) -> ActionPlan:
+        """Resolve the targets from one fresh read of the nodes `patterns` can be on, and
+        decide role and confirm step. The one place a refused process action is audited."""
+        node_sets = [self.fleet.nodes_for(names.split_node(p)[1]) for p in patterns]
+        nodes = None if None in node_sets else {n for ns in node_sets for n in ns or ()}
+        fleet_read = self.fleet.processes(nodes, fresh=True)
+        try:
+            return plan_action(access, verb, patterns, fleet_read, node_sets, signal, confirmed)
+        except errors.Forbidden as exc:
+            a = access.actor
+            target = " ".join(patterns)
+            self.audit.record(a.id, a.surface, verb, target, "refused", a.channel, 0.0, str(exc))
+            raise
+
     def act(
         self,
         access: Access,
@@ -179,22 +199,26 @@ class ProcessService:
         signal: str = "",
         progress: Callable[[ActionOutcome], None] | None = None,
     ) -> ActionReport:
-        """start/stop/restart/signal/clear every process the pattern names; audited."""
+        """start/stop/restart/signal/clear every process the pattern names, without a confirm
+        step (the API, and callers that confirmed already); audited."""
+        plan = self.plan(access, action, [pattern], signal, confirmed=True)
+        return self.carry_out(access, plan, progress)
+
+    def carry_out(
+        self,
+        access: Access,
+        plan: ActionPlan,
+        progress: Callable[[ActionOutcome], None] | None = None,
+    ) -> ActionReport:
+        """Act on the plan's targets (resolved already: no fleet read here); audited."""
         started = time.monotonic()
-        try:
-            targets = self.find(access, pattern, action)
-        except errors.Forbidden as exc:
-            self._audit(access, action, pattern, "refused", 0.0, str(exc))
-            raise
-        if action == "signal":
-            signal = _signal_name(signal)
-        a = access.actor
+        action, targets, a = plan.verb, plan.targets, access.actor
         # On record before supervisord is asked: no record, no action (AuditUnavailable).
         labels = [f"{p.display_name}@{p.node}" for p in targets]
         attempts = self.audit.begin(a.id, a.surface, action, labels, a.channel)
         try:
             with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-                outcomes = list(pool.map(lambda p: self._act_one(action, p, signal), targets))
+                outcomes = list(pool.map(lambda p: self._act_one(action, p, plan.signal), targets))
         except BaseException:  # a bug: the rows still get an outcome, the traceback a log
             for attempt in attempts:
                 self.audit.finish(attempt, "failed", 0.0, "supbot failed while acting")
@@ -202,7 +226,7 @@ class ProcessService:
         for node in {p.node for p in targets}:
             self.fleet.invalidate(node)
         report = ActionReport(
-            action, pattern, access.actor.id, tuple(outcomes), time.monotonic() - started
+            action, plan.pattern, a.id, tuple(outcomes), time.monotonic() - started
         )
         for attempt, o in zip(attempts, outcomes, strict=True):
             outcome, error = ("ok", "") if o.ok else ("failed", o.message)
@@ -284,12 +308,6 @@ class ProcessService:
             "\n".join(tail),
         )
 
-    def _audit(
-        self, access: Access, action: str, target: str, outcome: str, seconds: float, error: str
-    ) -> None:
-        a = access.actor
-        self.audit.record(a.id, a.surface, action, target, outcome, a.channel, seconds, error)
-
 
 def _describe(action: str, after: ProcessInfo, signal: str) -> str:
     if action == "signal":
@@ -299,13 +317,6 @@ def _describe(action: str, after: ProcessInfo, signal: str) -> str:
     if after.state == "RUNNING":
         return f"RUNNING, pid {after.pid}"
     return after.state + (f" ({after.spawnerr})" if after.spawnerr else "")
-
-
-def _signal_name(signal: str) -> str:
-    sig = signal.upper().removeprefix("SIG")
-    if not sig:
-        raise errors.UsageError("Name a signal, e.g. `signal web HUP`.")
-    return sig
 
 
 def _with_resources(process: ProcessInfo, local: bool) -> ProcessInfo:

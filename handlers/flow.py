@@ -50,10 +50,14 @@ def run_sup(bot: SlackBot, access: Access, text: str, outlet: Outlet) -> None:
         except errors.SupbotError as exc:
             outlet.reply(MessageReply(str(exc), error=True), command)
         return
-    if _will_act(services, access, command):
+
+    def acting() -> None:  # authorized and confirmed: worth a progress line in the channel
         outlet.progress(compose.progress(command, access.actor.mention))
+
+    if _reload_will_apply(services, access, command):
+        acting()
     try:
-        reply = services.dispatcher.run(access, command)
+        reply = services.dispatcher.run(access, command, acting)
     except errors.SupbotError as exc:
         reply = MessageReply(str(exc), error=True)
     note = ""
@@ -62,22 +66,14 @@ def run_sup(bot: SlackBot, access: Access, text: str, outlet: Outlet) -> None:
     outlet.reply(reply, command, note)
 
 
-def _will_act(services: Services, access: Access, command: Command) -> bool:
-    """True when the command will really change something now (authorized, no confirm step):
-    only then is a progress line worth showing, and a refused attempt stays private."""
-    try:
-        if command.verb in MUTATING:
-            if not command.flag("--yes"):
-                return services.dispatcher.needs_confirmation(access, command) is None
-            patterns = command.args[:1] if command.verb == "signal" else command.args
-            for pattern in patterns:
-                services.processes.find(access, pattern, command.verb)
-            return True
-        if command.verb == "reload" and command.flag("--apply"):
-            return bool(services.reload.nodes_for(access))
-    except errors.SupbotError:
-        return False
-    return False
+def _reload_will_apply(services: Services, access: Access, command: Command) -> bool:
+    """`reload --apply` by someone whose admin grants reach a node: worth a progress line (a
+    refused attempt stays private). Process actions say so themselves (`acting`)."""
+    return (
+        command.verb == "reload"
+        and command.flag("--apply")
+        and bool(services.reload.nodes_for(access))
+    )
 
 
 def upload_long_tail(client: WebClient, reply: TailReply, channel: str, access: Access) -> str:

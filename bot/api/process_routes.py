@@ -38,8 +38,9 @@ def guarded(
     services: Services, access: Access, pattern: str, action: str, call: Callable[[], T]
 ) -> T:
     """Run `call`; when it finds no process the token may see, tell apart a node that did not
-    answer (503), processes outside the token's globs (403, audited if `action` changes
-    something) and names that exist nowhere (404 with the closest visible names)."""
+    answer (503), processes outside the token's globs (403; a refused action is audited where
+    it is planned, bot/processes.py) and names that exist nowhere (404 with the closest
+    visible names)."""
     if not pattern.strip() and action != "status":
         raise errors.NoSuchProcess(pattern)  # a blank path segment names nothing
     _, node = names.split_node(pattern)
@@ -54,13 +55,7 @@ def guarded(
             if status.error and (node is None or fnmatchcase(status.node, node)):
                 raise errors.NodeUnreachable(status.node, status.error) from None
         if names.select(processes, pattern):
-            message = refusal(access.actor, action, pattern)
-            if action in API_ACTIONS:
-                actor = access.actor
-                services.audit.record(
-                    actor.id, actor.surface, action, pattern, "refused", "", 0.0, message
-                )
-            raise errors.Forbidden(message) from None
+            raise errors.Forbidden(refusal(access.actor, action, pattern)) from None
         raise
 
 

@@ -166,7 +166,11 @@ class JobService:
 
     def schedule_run(self, access: Access) -> list[JobRun]:
         """Start every visible job that is due now (its cron matches this minute / second)."""
-        access.require_role("schedule_run")
+        try:
+            access.require_role("schedule_run")
+        except errors.Forbidden as exc:  # audited here, whichever surface asked
+            self._audit(access, "*", "refused", str(exc), action="schedule_run")
+            raise
         now = time.time()
         due = [
             (job, slot)

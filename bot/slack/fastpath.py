@@ -28,8 +28,12 @@ lock; these are the places where supbot does less than the obvious code would.
    honours HTTPS_PROXY and NO_PROXY), skipping the SDK's per-call set-up: ~1 ms of CPU per
    asker. Falls back to Bolt's `respond()` when a proxy or SSL context is configured on it.
 
-Not here: `ProcessService` (bot/processes.py) keeps its own identity-keyed memo of status views,
-and `Fleet` (bot/supervisor/fleet.py) its per-node status cache; both are what makes 3. hit.
+5. **Status views, memoized** (bot/processes.py, its docstring says what, how long and why):
+   `ProcessService.status` computes the visible processes and totals once per fleet read and
+   set of grants, and hands out the very same tuples — what makes 3. hit.
+
+Not here: `Fleet` (bot/supervisor/fleet.py) keeps its per-node status cache (`status_cache_ttl`)
+and shares one in-flight `getAllProcessInfo` among concurrent askers of a node.
 """
 
 from __future__ import annotations

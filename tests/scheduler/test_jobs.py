@@ -123,3 +123,11 @@ def test_failures_are_queued_once_in_the_alerts_outbox_with_a_run_again_button(
     raw = json.dumps(payload["blocks"])
     assert "db down" in raw and '"value": "job run flaky"' in raw
     assert svc.jobs.runs.pending_notifications() == []
+
+
+def test_a_schedule_run_refused_in_slack_is_audited_once(tmp_path: Path) -> None:
+    svc = build(tmp_path, job("report", NEVER, "pass"))
+    reply = svc.dispatcher.run_text(operator(svc, "C0OPS", "U0SOMEONE"), "schedule run")
+    assert "may not schedule_run" in getattr(reply, "text", "")
+    refused = [(e.actor, e.action, e.outcome) for e in svc.audit.since(60)]
+    assert refused == [("U0SOMEONE", "schedule_run", "refused")]
