@@ -35,9 +35,12 @@ class Dispatcher:
         processes: ProcessService,
         reload: ReloadService,
         state_health: Callable[[], str | None] = lambda: None,
+        snoozes: Callable[[], dict[tuple[str, str], float]] | None = None,
     ) -> None:
         self.processes, self.reload = processes, reload
         self.state_health = state_health  # why the state database cannot record, if it cannot
+        # Alerts' active snoozes as {(node, group:name): until epoch}, shown by `status`.
+        self.snoozes = snoozes
         self.handlers: dict[str, Handler] = {
             "status": self._status,
             "info": self._info,
@@ -49,11 +52,8 @@ class Dispatcher:
         for action in MUTATING:
             self.handlers[action] = self._act
 
-    # Alerts install this: active snoozes as {(node, group:name): until epoch}.
-    snoozes: Callable[[], dict[tuple[str, str], float]] | None = None
-
     def register(self, verb: str, handler: Handler) -> None:
-        """Later features (jobs, commands, snooze) plug their verbs in here."""
+        """bot/wiring.py plugs the features' verbs (jobs, commands, snooze) in here."""
         self.handlers[verb] = handler
 
     def run_text(self, access: Access, text: str) -> Reply:
