@@ -45,12 +45,12 @@ startsecs=0
 """
 
 
-
 @pytest.fixture(autouse=True, scope="session")
 def renderers() -> None:
     """Every reply type's renderers, installed as `supbot` and `Services.build` do at start-up
     (pure rendering tests build no Services)."""
     install_renderers()
+
 
 def free_port() -> int:
     with socket.socket() as s:
