@@ -1,5 +1,8 @@
+"""`python -m bot`: the `supbot` command line."""
+
 import sys
 
 from bot.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

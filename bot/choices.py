@@ -3,6 +3,7 @@ numbered choices. Every click is parsed and authorized again like typed text."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import singledispatch
 
 from bot.domain import ProcessInfo
@@ -45,8 +46,7 @@ def choices(reply: Reply) -> list[Choice]:
     return []
 
 
-@choices.register
-def _(reply: StatusReply) -> list[Choice]:
+def status_choices(reply: StatusReply) -> list[Choice]:
     multi = len({n.node for n in reply.view.nodes}) > 1
     out: list[Choice] = []
     for p in reply.view.processes:
@@ -54,13 +54,11 @@ def _(reply: StatusReply) -> list[Choice]:
     return out
 
 
-@choices.register
-def _(reply: DetailsReply) -> list[Choice]:
+def details_choices(reply: DetailsReply) -> list[Choice]:
     return process_choices(reply.details.process, multi_node=True)
 
 
-@choices.register
-def _(reply: TailReply) -> list[Choice]:
+def tail_choices(reply: TailReply) -> list[Choice]:
     t = reply.tail
     words = ["tail", t.process + "@" + t.node, str(t.requested)]
     if t.stream == "stderr":
@@ -68,13 +66,11 @@ def _(reply: TailReply) -> list[Choice]:
     return [Choice("Refresh", quote(*words))]
 
 
-@choices.register
-def _(reply: ConfirmReply) -> list[Choice]:
+def confirm_choices(reply: ConfirmReply) -> list[Choice]:
     return [Choice("Confirm", reply.confirm_command, "danger"), Choice("Cancel", "cancel")]
 
 
-@choices.register
-def _(reply: ReloadPreviewReply) -> list[Choice]:
+def reload_preview_choices(reply: ReloadPreviewReply) -> list[Choice]:
     if reply.empty:
         return []
     fingerprints = [d.fingerprint for d in reply.diffs if not d.empty]
@@ -86,8 +82,7 @@ def _(reply: ReloadPreviewReply) -> list[Choice]:
     ]
 
 
-@choices.register
-def _(reply: ActionReply) -> list[Choice]:
+def action_choices(reply: ActionReply) -> list[Choice]:
     return [
         Choice(f"Logs {o.process}", quote("tail", f"{o.process}@{o.node}", "--stderr"))
         for o in reply.report.outcomes
@@ -95,6 +90,17 @@ def _(reply: ActionReply) -> list[Choice]:
     ]
 
 
-@choices.register
-def _(reply: MessageReply) -> list[Choice]:
+def message_choices(reply: MessageReply) -> list[Choice]:
     return list(reply.choices)
+
+
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+CHOICES: dict[type, Callable[..., list[Choice]]] = {
+    StatusReply: status_choices,
+    DetailsReply: details_choices,
+    TailReply: tail_choices,
+    ConfirmReply: confirm_choices,
+    ReloadPreviewReply: reload_preview_choices,
+    ActionReply: action_choices,
+    MessageReply: message_choices,
+}

@@ -1,4 +1,4 @@
-"""`supbot`: the command line. The only place (with bot/demo.py) that wires things together.
+"""`supbot`: the command line. Its plugin subcommands and the renderers come from bot/wiring.py.
 
 Subcommands that are `/sup` verbs (status, info, start, …) take their words through the `/sup`
 grammar and run through the same dispatcher as Slack and the console; argparse declares only
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-from bot import errors, grammar
+from bot import errors, grammar, wiring
 from bot.audit import dump as dump_audit
 from bot.auth import Access, Authorizer
 from bot.config import ConfigError
@@ -30,7 +30,9 @@ from bot.replies import ActionReply, ReloadReply, Reply, StatusReply, TailReply
 from bot.services import Runtime
 
 Subcommand = Callable[[argparse.Namespace], int]
-EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Subcommand]] = {}
+# A plugin subcommand (serve, listen, scheduler, jobs …): how to declare it, how to run it.
+# Plugin modules list theirs in `COMMANDS`; bot/wiring.py loads the one a command needs.
+CliCommand = tuple[Callable[[argparse._SubParsersAction], None], Subcommand]
 
 # The `/sup` verbs the CLI offers as subcommands; their words are parsed by the grammar.
 SUP_VERBS = ("status", "info", "start", "stop", "restart", "signal", "tail", "clear")
@@ -39,14 +41,7 @@ SUP_VERBS = ("status", "info", "start", "stop", "restart", "signal", "tail", "cl
 CLI_FLAGS = {"status": frozenset({"--fresh"}), **{v: frozenset({"--yes"}) for v in MUTATING}}
 
 
-def add_command(
-    name: str, configure: Callable[[argparse._SubParsersAction], None], run: Subcommand
-) -> None:
-    """Later features (serve, listen, scheduler, jobs …) add their subcommands here."""
-    EXTRA_COMMANDS[name] = (configure, run)
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(plugins: dict[str, CliCommand]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="supbot", description="Supervisor chat-ops from a terminal."
     )
@@ -78,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="the /sup chat in a terminal")
     sub.add_parser("demo", help="embedded supervisord + console, no Slack needed")
     sub.add_parser("check-config", help="validate the configuration and exit")
-    for configure, _ in EXTRA_COMMANDS.values():
+    for configure, _ in plugins.values():
         configure(sub)
     return parser
 
@@ -118,13 +113,13 @@ def _local_admin() -> Access:
     return Authorizer.local_admin(getpass.getuser())
 
 
-def _run(args: argparse.Namespace, words: list[str]) -> int:
+def _run(args: argparse.Namespace, words: list[str], plugins: dict[str, CliCommand]) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
         return run_demo()
-    if args.command in EXTRA_COMMANDS:
-        return EXTRA_COMMANDS[args.command][1](args)
+    if args.command in plugins:
+        return plugins[args.command][1](args)
     if args.command in SUP_VERBS:
         command = sup_command(args, words)  # a usage error needs no configuration
         return _run_sup(args, command, Runtime(args.config))
@@ -217,6 +212,7 @@ CLI_ONLY: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
     "reload": _reload,
     "nodes": _nodes,
 }
+CORE_COMMANDS = {*SUP_VERBS, *CLI_ONLY, "demo"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,14 +221,15 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    _load_plugins(argv)
-    parser = build_parser()
+    wiring.install_renderers()
+    plugins = wiring.cli_commands(argv, CORE_COMMANDS)
+    parser = build_parser(plugins)
     # A `/sup` verb's words (and options such as -n or --stderr) are left for the grammar.
     args, words = parser.parse_known_args(argv)
     if words and args.command not in SUP_VERBS:
         parser.error(f"unrecognized arguments: {' '.join(words)}")
     try:
-        return _run(args, words)
+        return _run(args, words, plugins)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return ExitStatus.USAGE
@@ -263,35 +260,6 @@ def _apologise() -> int:
         file=sys.stderr,
     )
     return ExitStatus.ERROR
-
-
-PLUGINS = {
-    "bot.slack.serve": ("serve",),
-    "bot.alerts.cli": ("listen", "alerts"),
-    "bot.scheduler.cli": ("scheduler", "jobs", "job", "schedule", "commands", "run"),
-    "bot.api.cli": ("api",),
-}
-
-
-def _load_plugins(argv: list[str] | None = None) -> None:
-    """Import the modules that add subcommands (each registers itself with add_command).
-
-    Only the one a command needs when it is named: `supbot status` must not pay for importing
-    Bolt and uvicorn. `--help` (or no command) loads them all.
-    """
-    import importlib
-
-    words = set(sys.argv[1:] if argv is None else argv)
-    wanted = [m for m, commands in PLUGINS.items() if words & set(commands)]
-    core = {*SUP_VERBS, "reload", "nodes", "audit", "console", "demo", "check-config"}
-    if not wanted and not words & core:
-        wanted = list(PLUGINS)
-    for module in wanted:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise
 
 
 if __name__ == "__main__":

@@ -39,9 +39,12 @@ class Dispatcher:
         processes: ProcessService,
         reload: ReloadService,
         state_health: Callable[[], str | None] = lambda: None,
+        snoozes: Callable[[], dict[tuple[str, str], float]] | None = None,
     ) -> None:
         self.processes, self.reload = processes, reload
         self.state_health = state_health  # why the state database cannot record, if it cannot
+        # Alerts' active snoozes as {(node, group:name): until epoch}, shown by `status`.
+        self.snoozes = snoozes
         self.handlers: dict[str, Handler] = {
             "status": self._status,
             "info": self._info,
@@ -51,11 +54,8 @@ class Dispatcher:
             "cancel": lambda _a, _c: MessageReply("Cancelled; nothing was changed."),
         }
 
-    # Alerts install this: active snoozes as {(node, group:name): until epoch}.
-    snoozes: Callable[[], dict[tuple[str, str], float]] | None = None
-
     def register(self, verb: str, handler: Handler) -> None:
-        """Later features (jobs, commands, snooze) plug their verbs in here."""
+        """bot/wiring.py plugs the features' verbs (jobs, commands, snooze) in here."""
         self.handlers[verb] = handler
 
     def run_text(self, access: Access, text: str) -> Reply:

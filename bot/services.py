@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import wiring
 from bot.audit import AuditLog
 from bot.auth import Authorizer, GroupMembers, no_groups
 from bot.commands.service import CommandService
@@ -46,17 +47,10 @@ class Services:
         redactor = Redactor(settings.redaction_patterns, secret_values(settings))
         processes = ProcessService(fleet, audit, redactor)
         reload = ReloadService(fleet, audit, settings)
-        dispatcher = Dispatcher(processes, reload, store.health)
         jobs = JobService(settings, store, audit, redactor)
         commands = CommandService(settings, audit, redactor)
-        from bot.commands.verbs import install as install_commands
-        from bot.scheduler.verbs import install as install_scheduler
-
-        install_scheduler(dispatcher, jobs)
-        install_commands(dispatcher, commands)
-        from bot.alerts.wiring import install as install_alerts
-
-        install_alerts(dispatcher, store, processes, audit)
+        dispatcher = wiring.build_dispatcher(processes, reload, store, audit, jobs, commands)
+        wiring.install_renderers()
         return cls(
             settings=settings,
             store=store,

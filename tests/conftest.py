@@ -14,6 +14,7 @@ import pytest
 from bot.config import Settings, parse_settings
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
+from bot.wiring import install_renderers
 
 PY = sys.executable
 
@@ -42,6 +43,13 @@ command={PY} -c "import time; time.sleep(100000)"
 autostart=false
 startsecs=0
 """
+
+
+@pytest.fixture(autouse=True, scope="session")
+def renderers() -> None:
+    """Every reply type's renderers, installed as `supbot` and `Services.build` do at start-up
+    (pure rendering tests build no Services)."""
+    install_renderers()
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from bot.cli import add_command
+from bot.cli import CliCommand
 
 if TYPE_CHECKING:
     from bot.alerts.service import AlertsWorker
@@ -117,5 +117,8 @@ def _deliver(worker: AlertsWorker, deadline: float) -> int:
     return 0
 
 
-add_command("listen", _configure_listen, _run_listen)
-add_command("alerts", _configure_alerts, _run_alerts)
+# The subcommands this module adds to `supbot` (bot/wiring.py loads them when named).
+COMMANDS: dict[str, CliCommand] = {
+    "listen": (_configure_listen, _run_listen),
+    "alerts": (_configure_alerts, _run_alerts),
+}

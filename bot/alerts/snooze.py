@@ -15,13 +15,13 @@ from bot.alerts.storage.store import AlertStore
 from bot.alerts.storage.tx import AlertTx
 from bot.audit import AuditEntry, AuditLog
 from bot.auth import Access
+from bot.dispatch import Handler
 from bot.domain import ProcessInfo
 from bot.durations import DurationError, format_duration, parse_duration
 from bot.grammar import Command, quote
 from bot.names import node_label
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
-from bot.state import Store
 from bot.usertext import quote as typed
 
 DEFAULT = 3600.0
@@ -101,6 +101,10 @@ class SnoozeService:
 
     # --- /sup verbs ----------------------------------------------------------------------
 
+    def handlers(self) -> dict[str, Handler]:
+        """The verbs this feature adds to `/sup` (bot/wiring.py plugs them in)."""
+        return {"snooze": self.handle_snooze, "unsnooze": self.handle_unsnooze}
+
     def handle_snooze(self, access: Access, command: Command) -> Reply:
         if not command.args:
             return self._list_reply(access)
@@ -150,15 +154,3 @@ def _duration(text: str) -> float:
     if not 60 <= seconds <= LONGEST:
         raise errors.UsageError("Snooze for between 1 minute and 7 days, e.g. `1h` or `24h`.")
     return seconds
-
-
-def register(
-    dispatcher: object, store: Store, processes: ProcessService, audit: AuditLog
-) -> SnoozeService:
-    """Plug `snooze` and `unsnooze` into the dispatcher."""
-    alerts = AlertStore(store)
-    service = SnoozeService(alerts, processes, audit)
-    dispatcher.register("snooze", service.handle_snooze)  # type: ignore[attr-defined]
-    dispatcher.register("unsnooze", service.handle_unsnooze)  # type: ignore[attr-defined]
-    dispatcher.snoozes = lambda: in_force(alerts)  # type: ignore[attr-defined]
-    return service

@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from bot.api.app import api_app
-from bot.cli import add_command
+from bot.cli import CliCommand
 from bot.errors import ExitStatus, UsageError
 from bot.services import Runtime
 from bot.web.health import Health, nodes_check, state_check
@@ -63,4 +63,7 @@ def run(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
-add_command("api", configure, run)
+# The subcommands this module adds to `supbot` (bot/wiring.py loads them when named).
+COMMANDS: dict[str, CliCommand] = {
+    "api": (configure, run),
+}

@@ -1,7 +1,7 @@
 """Replies of the `commands` and `run` verbs, their buttons and their terminal rendering.
 
-Slack rendering of the same replies lives in `render_slack.py`; importing this module imports
-it too, so every renderer is registered as soon as a reply type exists.
+Slack rendering of the same replies lives in `render_slack.py`; bot/wiring.py installs the
+tables at the bottom of both modules.
 
 For `/sup run` in Slack: post a regular message with `render_blocks(CommandRunReply.started(
 name, args, mention))`, then call `bot.commands.verbs.run_allowed_command(services.commands,
@@ -12,13 +12,12 @@ few seconds (chat.update it) and the final reply is returned. When `reply.too_lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.choices import choices
 from bot.commands.service import CommandResult
 from bot.commands.spec import CommandSpec
 from bot.grammar import quote
-from bot.render.text import render_text
 from bot.replies import Choice, Reply
 from bot.runs.execute import MESSAGE_OUTPUT
 
@@ -84,8 +83,7 @@ class CommandRunReply(Reply):
 # --- choices ---------------------------------------------------------------------------------
 
 
-@choices.register
-def _(reply: CommandsReply) -> list[Choice]:
+def commands_choices(reply: CommandsReply) -> list[Choice]:
     return [
         Choice(f"Run {c.name}", quote("run", c.name), "", f"Run {c.name}?")
         for c in reply.commands
@@ -93,8 +91,7 @@ def _(reply: CommandsReply) -> list[Choice]:
     ][:20]
 
 
-@choices.register
-def _(reply: CommandRunReply) -> list[Choice]:
+def command_run_choices(reply: CommandRunReply) -> list[Choice]:
     if reply.running:
         return []
     return [Choice("Run again", reply.command_text, "", f"Run `{reply.command_text}` again?")]
@@ -103,8 +100,7 @@ def _(reply: CommandRunReply) -> list[Choice]:
 # --- terminal ---------------------------------------------------------------------------------
 
 
-@render_text.register
-def _(reply: CommandsReply) -> str:
+def commands_text(reply: CommandsReply) -> str:
     if not reply.commands:
         lines = ["No commands available here."]
     else:
@@ -117,8 +113,7 @@ def _(reply: CommandsReply) -> str:
     return "\n".join(lines)
 
 
-@render_text.register
-def _(reply: CommandRunReply) -> str:
+def command_run_text(reply: CommandRunReply) -> str:
     head = f"$ {reply.command_text[4:]}"
     if reply.running:
         return f"{head}  (running…)\n{reply.output}".rstrip()
@@ -129,4 +124,12 @@ def _(reply: CommandRunReply) -> str:
     return "\n".join(x for x in (head, reply.output, tail) if x)
 
 
-from bot.commands import render_slack  # noqa: E402, F401  (registers the Slack renderers)
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+CHOICES: dict[type, Callable[..., list[Choice]]] = {
+    CommandsReply: commands_choices,
+    CommandRunReply: command_run_choices,
+}
+TEXT_RENDERERS: dict[type, Callable[..., str]] = {
+    CommandsReply: commands_text,
+    CommandRunReply: command_run_text,
+}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk.models.blocks import Block
 
 from bot.choices import choices
@@ -16,14 +18,12 @@ from bot.render.blocks import (
     lines_within,
     mention,
     preformatted,
-    render_blocks,
     section,
 )
 from bot.runs.execute import MESSAGE_OUTPUT
 
 
-@render_blocks.register
-def _(reply: CommandsReply, ctx: RenderContext) -> list[Block]:
+def commands_blocks(reply: CommandsReply, ctx: RenderContext) -> list[Block]:
     if not reply.commands:
         blocks: list[Block] = [section("No commands available in this channel.", "commands")]
     else:
@@ -39,8 +39,7 @@ def _(reply: CommandsReply, ctx: RenderContext) -> list[Block]:
     return blocks + action_blocks(choices(reply), block_prefix="commands_act")
 
 
-@render_blocks.register
-def _(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
+def command_run_blocks(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
     who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
     head = f"{code(reply.command_text[4:], 300)}{who}"
     if reply.running:
@@ -56,3 +55,10 @@ def _(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
     if reply.too_long and not reply.running:
         blocks.append(context("Output shortened to its last lines."))
     return blocks + action_blocks(choices(reply), block_prefix="run_act")
+
+
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+BLOCK_RENDERERS: dict[type, Callable[..., list[Block]]] = {
+    CommandsReply: commands_blocks,
+    CommandRunReply: command_run_blocks,
+}

@@ -1,6 +1,6 @@
 """The `/sup` verbs commands and run, plugged into the dispatcher.
 
-`install(dispatcher, commands)` is called by `Services.build`. `run_allowed_command` is the
+bot/wiring.py plugs `CommandVerbs(commands).handlers()` into the dispatcher. `run_allowed_command` is the
 streaming form of `/sup run` for Slack (see bot/commands/render.py).
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot.auth import Access
 from bot.commands.render import CommandRunReply, CommandsReply
 from bot.commands.service import CommandService
-from bot.dispatch import Dispatcher
+from bot.dispatch import Handler
 from bot.grammar import Command
 from bot.replies import Reply
 
@@ -19,6 +19,10 @@ from bot.replies import Reply
 class CommandVerbs:
     def __init__(self, commands: CommandService) -> None:
         self.commands = commands
+
+    def handlers(self) -> dict[str, Handler]:
+        """The verbs this feature adds to `/sup`."""
+        return {"commands": self.commands_list, "run": self.run}
 
     def commands_list(self, access: Access, command: Command) -> Reply:
         specs = tuple(self.commands.list_commands(access))
@@ -48,10 +52,3 @@ def run_allowed_command(
 
     result = commands.run(access, name, args, progress if on_progress else None, interval)
     return CommandRunReply.finished(result, who)
-
-
-def install(dispatcher: Dispatcher, commands: CommandService) -> CommandVerbs:
-    verbs = CommandVerbs(commands)
-    dispatcher.register("commands", verbs.commands_list)
-    dispatcher.register("run", verbs.run)
-    return verbs

@@ -1,7 +1,7 @@
 """Slack rendering: replies in, `slack_sdk.models.blocks` out. Pure: no network, no Slack calls.
 
-Features register their own reply types with `@render_blocks.register` (singledispatch under
-the hood); every result passes through `fit_message`, so no message breaks Slack's limits.
+Each render module lists the reply types it draws in a `BLOCK_RENDERERS` table, which
+bot/wiring.py installs at start-up (singledispatch under the hood); every result passes through `fit_message`, so no message breaks Slack's limits.
 Buttons come from `bot.choices.choices(reply)`: each button's value is `/sup` command text and
 its action_id starts with `sup_cmd:`, so a click is parsed and authorized again exactly like
 typed text. The one exception is `share_button()` (action_id `sup_share`), see there.
@@ -232,8 +232,9 @@ def _render(reply: Reply, ctx: RenderContext) -> list[Block]:
 class _BlockRenderer:
     """`render_blocks(reply, ctx)`: dispatch on the reply type, then `fit_message`."""
 
-    def register(self, cls: Any, func: Any = None) -> Any:
-        return _render.register(cls, func)
+    def register(self, cls: type, func: Callable[..., list[Block]]) -> None:
+        """Called by bot/wiring.py only: the renderer of one reply type."""
+        _render.register(cls, func)
 
     def __call__(self, reply: Reply, ctx: RenderContext | None = None) -> list[Block]:
         return fit_message(_render(reply, ctx or RenderContext()))
@@ -246,7 +247,8 @@ render_blocks = _BlockRenderer()
 def fallback_text(reply: Reply) -> str:
     """The notification / accessibility text of a message (escaped: no stray @channel).
 
-    Reply types whose text rendering is costly register a cheaper summary (`StatusReply`).
+    Reply types whose text rendering is costly have a cheaper summary (`FALLBACK_TEXTS`,
+    installed by bot/wiring.py: `StatusReply`).
     """
     lines = render_text(reply).splitlines() or [""]
     return escape(lines_within(lines, 300, lambda n: "…"))
@@ -255,15 +257,13 @@ def fallback_text(reply: Reply) -> str:
 # --- small replies -----------------------------------------------------------------------
 
 
-@render_blocks.register
-def _(reply: MessageReply, ctx: RenderContext) -> list[Block]:
+def message_blocks(reply: MessageReply, ctx: RenderContext) -> list[Block]:
     text = escape(reply.text)
     blocks: list[Block] = [section(f":warning: {text}" if reply.error else text, "message")]
     return blocks + action_blocks(reply.choices, block_prefix="message_act")
 
 
-@render_blocks.register
-def _(reply: HelpReply, ctx: RenderContext) -> list[Block]:
+def help_blocks(reply: HelpReply, ctx: RenderContext) -> list[Block]:
     text = reply.text
     body = preformatted(text) if "\n" in text else escape(text)
     return [section(body, "help")] + action_blocks(
@@ -271,8 +271,7 @@ def _(reply: HelpReply, ctx: RenderContext) -> list[Block]:
     )
 
 
-@render_blocks.register
-def _(reply: ConfirmReply, ctx: RenderContext) -> list[Block]:
+def confirm_blocks(reply: ConfirmReply, ctx: RenderContext) -> list[Block]:
     targets = [f"• {code(t, 150)}" for t in reply.targets]
     listed = lines_within(targets, MAX_SECTION - 100, lambda n: f"…and {n} more")
     return [
@@ -282,5 +281,9 @@ def _(reply: ConfirmReply, ctx: RenderContext) -> list[Block]:
     ]
 
 
-# Registration happens on import: importing this module gives every built-in reply its renderer.
-from bot.render import blocks_actions, blocks_process, blocks_status  # noqa: E402, F401
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+BLOCK_RENDERERS: dict[type, Callable[..., list[Block]]] = {
+    MessageReply: message_blocks,
+    HelpReply: help_blocks,
+    ConfirmReply: confirm_blocks,
+}

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from slack_sdk.models.blocks import Block
 
@@ -24,7 +24,6 @@ from bot.render.blocks import (
     mention,
     plural,
     preformatted,
-    render_blocks,
     section,
 )
 from bot.replies import ActionReply, ReloadPreviewReply, ReloadReply
@@ -64,8 +63,7 @@ def failure_detail(o: ActionOutcome, multi: bool) -> str:
     return "\n".join(lines)
 
 
-@render_blocks.register
-def _(reply: ActionReply, ctx: RenderContext) -> list[Block]:
+def action_reply_blocks(reply: ActionReply, ctx: RenderContext) -> list[Block]:
     report = reply.report
     who = mention(reply.actor_mention or report.actor)
     outcomes = report.outcomes
@@ -128,8 +126,7 @@ def _per_node(texts: Sequence[str], prefix: str, budget: int = 8000) -> list[Blo
     return blocks
 
 
-@render_blocks.register
-def _(reply: ReloadPreviewReply, ctx: RenderContext) -> list[Block]:
+def reload_preview_blocks(reply: ReloadPreviewReply, ctx: RenderContext) -> list[Block]:
     if reply.empty:
         text = ":white_check_mark: *No changes*: the configuration on disk matches what is running."
         return [section(text, "reload_none")]
@@ -141,8 +138,7 @@ def _(reply: ReloadPreviewReply, ctx: RenderContext) -> list[Block]:
     )
 
 
-@render_blocks.register
-def _(reply: ReloadReply, ctx: RenderContext) -> list[Block]:
+def reload_blocks(reply: ReloadReply, ctx: RenderContext) -> list[Block]:
     if not reply.results:
         return [section("No changes applied.", "reloaded_none")]
     who = mention(reply.actor_mention) if reply.actor_mention else "someone"
@@ -157,3 +153,11 @@ def _(reply: ReloadReply, ctx: RenderContext) -> list[Block]:
         f":arrows_counterclockwise: *Reload by {who}*: {ok} of {plural(len(texts), 'node')} applied"
     )
     return [section(head, "reloaded_head"), *_per_node(texts, "reloaded_node")]
+
+
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+BLOCK_RENDERERS: dict[type, Callable[..., list[Block]]] = {
+    ActionReply: action_reply_blocks,
+    ReloadPreviewReply: reload_preview_blocks,
+    ReloadReply: reload_blocks,
+}

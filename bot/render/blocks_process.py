@@ -7,6 +7,7 @@ Slack plumbing uploads the whole text as a file (`tail_needs_upload`, `tail_file
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
@@ -25,7 +26,6 @@ from bot.render.blocks import (
     header,
     plural,
     preformatted,
-    render_blocks,
     section,
     share_button,
     slack_date,
@@ -39,8 +39,7 @@ TAIL_PREVIEW_LINES = 15
 RAW_PIECE = 500  # a raw log line is split at this length: escaped it stays within a section
 
 
-@render_blocks.register
-def _(reply: DetailsReply, ctx: RenderContext) -> list[Block]:
+def details_blocks(reply: DetailsReply, ctx: RenderContext) -> list[Block]:
     d = reply.details
     p = d.process
     word = p.state + (" (unexpected exit)" if p.crashed and p.state == "EXITED" else "")
@@ -128,8 +127,7 @@ def tail_filename(reply: TailReply) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{t.process}-{t.node}-{t.stream}") + ".log"
 
 
-@render_blocks.register
-def _(reply: TailReply, ctx: RenderContext) -> list[Block]:
+def tail_blocks(reply: TailReply, ctx: RenderContext) -> list[Block]:
     t = reply.tail
     count = len(t.lines)
     head = f":page_facing_up: {code(t.process + '@' + t.node)} {t.stream}, "
@@ -151,3 +149,10 @@ def _(reply: TailReply, ctx: RenderContext) -> list[Block]:
         for i, chunk in enumerate(_chunks(pieces, MAX_SECTION - 20)):
             blocks.append(section(f"```{chunk}```", f"tail_{i}"))
     return blocks + action_blocks(choices(reply), block_prefix="tail_act", extra=[share_button()])
+
+
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+BLOCK_RENDERERS: dict[type, Callable[..., list[Block]]] = {
+    DetailsReply: details_blocks,
+    TailReply: tail_blocks,
+}

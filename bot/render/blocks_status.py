@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
@@ -26,11 +26,9 @@ from bot.render.blocks import (
     code,
     context,
     escape,
-    fallback_text,
     header,
     lines_within,
     plural,
-    render_blocks,
     section,
     share_button,
 )
@@ -161,14 +159,12 @@ def nav_buttons(pattern: str, page: int, pages: int, left: int) -> list[ButtonEl
     return [button(c, f"status_nav_{i}") for i, c in enumerate(items)] + [share_button()]
 
 
-@fallback_text.register
-def _(reply: StatusReply) -> str:
+def status_fallback(reply: StatusReply) -> str:
     # The totals say it all; the whole text table (~30 ms at 500 processes) would be cut anyway.
     return escape(totals_line(reply.view.totals))
 
 
-@render_blocks.register
-def _(reply: StatusReply, ctx: RenderContext) -> list[Block]:
+def status_blocks(reply: StatusReply, ctx: RenderContext) -> list[Block]:
     view = reply.view
     multi = len(view.nodes) > 1
     processes = ordered(view.processes)
@@ -210,3 +206,12 @@ def _(reply: StatusReply, ctx: RenderContext) -> list[Block]:
     if notes:
         blocks.append(context(*notes, block_id="status_ctx"))
     return blocks
+
+
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+FALLBACK_TEXTS: dict[type, Callable[..., str]] = {
+    StatusReply: status_fallback,
+}
+BLOCK_RENDERERS: dict[type, Callable[..., list[Block]]] = {
+    StatusReply: status_blocks,
+}

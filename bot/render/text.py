@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import singledispatch
 
 from tabulate import tabulate
@@ -56,8 +57,7 @@ def render_text(reply: Reply) -> str:
 STATE_CONSEQUENCE = "(until then crashes are not alerted and actions are refused)"
 
 
-@render_text.register
-def _(reply: StatusReply) -> str:
+def status_text(reply: StatusReply) -> str:
     view = reply.view
     multi = len(view.nodes) > 1
     lines = [totals_line(view.totals)]
@@ -81,8 +81,7 @@ def _(reply: StatusReply) -> str:
     return "\n".join(lines)
 
 
-@render_text.register
-def _(reply: DetailsReply) -> str:
+def details_text(reply: DetailsReply) -> str:
     d = reply.details
     p = d.process
     rows = [
@@ -119,8 +118,7 @@ def _exit(p: ProcessInfo) -> str:
     return f"{p.exitstatus} {expected}".strip()
 
 
-@render_text.register
-def _(reply: TailReply) -> str:
+def tail_text(reply: TailReply) -> str:
     t = reply.tail
     group, _, name = t.process.partition(":")
     shown = group if name in ("", group) else t.process
@@ -129,8 +127,7 @@ def _(reply: TailReply) -> str:
     return f"{head}\n{body}"
 
 
-@render_text.register
-def _(reply: ConfirmReply) -> str:
+def confirm_text(reply: ConfirmReply) -> str:
     return reply.question + "\n" + "\n".join(f"  - {t}" for t in reply.targets)
 
 
@@ -144,8 +141,7 @@ def outcome_line(o: ActionOutcome) -> str:
     return line
 
 
-@render_text.register
-def _(reply: ActionReply) -> str:
+def action_text(reply: ActionReply) -> str:
     r = reply.report
     verb = {
         "stop": "Stopped",
@@ -158,8 +154,7 @@ def _(reply: ActionReply) -> str:
     return head + "\n" + "\n".join(f"  {outcome_line(o)}" for o in r.outcomes)
 
 
-@render_text.register
-def _(reply: ReloadPreviewReply) -> str:
+def reload_preview_text(reply: ReloadPreviewReply) -> str:
     if reply.empty:
         return "No changes: the configuration on disk matches what is running."
     lines = ["reload would change:"]
@@ -170,8 +165,7 @@ def _(reply: ReloadPreviewReply) -> str:
     return "\n".join(lines)
 
 
-@render_text.register
-def _(reply: ReloadReply) -> str:
+def reload_text(reply: ReloadReply) -> str:
     if not reply.results:
         return "No changes applied."
     lines = []
@@ -181,11 +175,23 @@ def _(reply: ReloadReply) -> str:
     return "\n".join(lines)
 
 
-@render_text.register
-def _(reply: HelpReply) -> str:
+def help_text(reply: HelpReply) -> str:
     return reply.text
 
 
-@render_text.register
-def _(reply: MessageReply) -> str:
+def message_text(reply: MessageReply) -> str:
     return reply.text
+
+
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+TEXT_RENDERERS: dict[type, Callable[..., str]] = {
+    StatusReply: status_text,
+    DetailsReply: details_text,
+    TailReply: tail_text,
+    ConfirmReply: confirm_text,
+    ActionReply: action_text,
+    ReloadPreviewReply: reload_preview_text,
+    ReloadReply: reload_text,
+    HelpReply: help_text,
+    MessageReply: message_text,
+}

@@ -12,7 +12,7 @@ import getpass
 import sys
 
 from bot.auth import Access, Authorizer
-from bot.cli import add_command
+from bot.cli import CliCommand
 from bot.commands.render import CommandRunReply, CommandsReply
 from bot.durations import parse_duration
 from bot.errors import ExitStatus
@@ -180,9 +180,12 @@ def _run_run(args: argparse.Namespace) -> int:
     return ExitStatus.OK if reply.ok else ExitStatus.ERROR
 
 
-add_command("scheduler", _configure_scheduler, _run_scheduler)
-add_command("jobs", _configure_jobs, _run_jobs)
-add_command("job", _configure_job, _run_job)
-add_command("schedule", _configure_schedule, _run_schedule)
-add_command("commands", _configure_commands, _run_commands)
-add_command("run", _configure_run, _run_run)
+# The subcommands this module adds to `supbot` (bot/wiring.py loads them when named).
+COMMANDS: dict[str, CliCommand] = {
+    "scheduler": (_configure_scheduler, _run_scheduler),
+    "jobs": (_configure_jobs, _run_jobs),
+    "job": (_configure_job, _run_job),
+    "schedule": (_configure_schedule, _run_schedule),
+    "commands": (_configure_commands, _run_commands),
+    "run": (_configure_run, _run_run),
+}

@@ -1,17 +1,16 @@
 """Replies of the jobs verbs, their buttons and their terminal rendering.
 
-Slack rendering of the same replies lives in `render_slack.py`; importing this module imports
-it too, so every renderer is registered as soon as a reply type exists.
+Slack rendering of the same replies lives in `render_slack.py`; bot/wiring.py installs the
+tables at the bottom of both modules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.choices import choices
 from bot.durations import format_duration
 from bot.grammar import quote
-from bot.render.text import render_text
 from bot.replies import Choice, Reply
 from bot.scheduler import cron
 from bot.scheduler.jobs import JobView, RunnerStatus
@@ -107,21 +106,18 @@ def job_choices(name: str, can_run: bool) -> list[Choice]:
     return (out if can_run else []) + [Choice(f"History {name}", quote("job", "history", name))]
 
 
-@choices.register
-def _(reply: JobsReply) -> list[Choice]:
+def jobs_choices(reply: JobsReply) -> list[Choice]:
     out: list[Choice] = []
     for view in reply.jobs:
         out += job_choices(view.job.name, view.can_run)
     return out
 
 
-@choices.register
-def _(reply: JobRunReply) -> list[Choice]:
+def job_run_choices(reply: JobRunReply) -> list[Choice]:
     return [Choice("History", quote("job", "history", reply.run.job))]
 
 
-@choices.register
-def _(reply: JobHistoryReply) -> list[Choice]:
+def job_history_choices(reply: JobHistoryReply) -> list[Choice]:
     out = [
         Choice(f"Output #{r.id}", quote("job", "history", reply.job, str(r.id)))
         for r in reply.runs
@@ -132,13 +128,11 @@ def _(reply: JobHistoryReply) -> list[Choice]:
     return out
 
 
-@choices.register
-def _(reply: JobOutputReply) -> list[Choice]:
+def job_output_choices(reply: JobOutputReply) -> list[Choice]:
     return [Choice("History", quote("job", "history", reply.run.job))]
 
 
-@choices.register
-def _(reply: ScheduleRunReply) -> list[Choice]:
+def schedule_run_choices(reply: ScheduleRunReply) -> list[Choice]:
     return [Choice(f"History {r.job}", quote("job", "history", r.job)) for r in reply.runs][:10]
 
 
@@ -157,8 +151,7 @@ def runner_line(runner: RunnerStatus) -> str:
     )
 
 
-@render_text.register
-def _(reply: JobsReply) -> str:
+def jobs_text(reply: JobsReply) -> str:
     lines = [runner_line(reply.runner)]
     if not reply.jobs:
         return "\n".join([*lines, "No jobs visible here."])
@@ -184,16 +177,14 @@ def _by(run: JobRun) -> str:
     return run.actor or run.trigger if run.trigger != "schedule" else "schedule"
 
 
-@render_text.register
-def _(reply: JobRunReply) -> str:
+def job_run_text(reply: JobRunReply) -> str:
     run = reply.run
     who = f" by {reply.actor_mention}" if reply.actor_mention else ""
     head = f"{run.job}: run #{run.id}{who} — {run_summary(run)}"
     return head + (f"\n{reply.output}" if reply.output else "")
 
 
-@render_text.register
-def _(reply: JobHistoryReply) -> str:
+def job_history_text(reply: JobHistoryReply) -> str:
     if not reply.runs:
         return f"{reply.job}: no runs recorded yet."
     rows = [f"{reply.job}: last {len(reply.runs)} runs ({reply.timezone})"]
@@ -203,16 +194,14 @@ def _(reply: JobHistoryReply) -> str:
     return "\n".join(rows)
 
 
-@render_text.register
-def _(reply: JobOutputReply) -> str:
+def job_output_text(reply: JobOutputReply) -> str:
     r = reply.run
     when = cron.local_time(r.started, reply.timezone, True)
     head = f"== {r.job} run #{r.id}, {when}: {run_summary(r)} =="
     return f"{head}\n{reply.output or '(no output)'}"
 
 
-@render_text.register
-def _(reply: ScheduleRunReply) -> str:
+def schedule_run_text(reply: ScheduleRunReply) -> str:
     if not reply.runs:
         return "No job is due now."
     return "\n".join(
@@ -220,4 +209,18 @@ def _(reply: ScheduleRunReply) -> str:
     )
 
 
-from bot.scheduler import render_slack  # noqa: E402, F401  (registers the Slack renderers)
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+CHOICES: dict[type, Callable[..., list[Choice]]] = {
+    JobsReply: jobs_choices,
+    JobRunReply: job_run_choices,
+    JobHistoryReply: job_history_choices,
+    JobOutputReply: job_output_choices,
+    ScheduleRunReply: schedule_run_choices,
+}
+TEXT_RENDERERS: dict[type, Callable[..., str]] = {
+    JobsReply: jobs_text,
+    JobRunReply: job_run_text,
+    JobHistoryReply: job_history_text,
+    JobOutputReply: job_output_text,
+    ScheduleRunReply: schedule_run_text,
+}

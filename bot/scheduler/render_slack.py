@@ -6,6 +6,8 @@ text is in the job's timezone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot.choices import choices
@@ -20,7 +22,6 @@ from bot.render.blocks import (
     lines_within,
     mention,
     preformatted,
-    render_blocks,
     section,
 )
 from bot.runs.execute import MESSAGE_OUTPUT
@@ -60,8 +61,7 @@ def run_line(run: JobRun, tz: str) -> str:
     return f"{EMOJI.get(run.status, '')} {escape(run_summary(run))} · {when} · {number}{who}"
 
 
-@render_blocks.register
-def _(reply: JobsReply, ctx: RenderContext) -> list[Block]:
+def jobs_blocks(reply: JobsReply, ctx: RenderContext) -> list[Block]:
     mark = "" if reply.runner.live else ":warning: "
     blocks: list[Block] = [context(mark + escape(runner_line(reply.runner)).lstrip("! "))]
     if not reply.jobs:
@@ -92,8 +92,7 @@ def _(reply: JobsReply, ctx: RenderContext) -> list[Block]:
     return blocks
 
 
-@render_blocks.register
-def _(reply: JobRunReply, ctx: RenderContext) -> list[Block]:
+def job_run_blocks(reply: JobRunReply, ctx: RenderContext) -> list[Block]:
     run = reply.run
     who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
     head = f"*{escape(run.job)}*: run #{run.id}{who}\n{run_line(run, reply.timezone)}"
@@ -103,8 +102,7 @@ def _(reply: JobRunReply, ctx: RenderContext) -> list[Block]:
     return blocks + action_blocks(choices(reply), block_prefix="job_run_act")
 
 
-@render_blocks.register
-def _(reply: JobHistoryReply, ctx: RenderContext) -> list[Block]:
+def job_history_blocks(reply: JobHistoryReply, ctx: RenderContext) -> list[Block]:
     if not reply.runs:
         text = f"*{escape(reply.job)}*: no runs recorded yet."
         return [section(text, "history")] + action_blocks(choices(reply), block_prefix="hist_act")
@@ -115,8 +113,7 @@ def _(reply: JobHistoryReply, ctx: RenderContext) -> list[Block]:
     return blocks + action_blocks(choices(reply), block_prefix="hist_act")
 
 
-@render_blocks.register
-def _(reply: JobOutputReply, ctx: RenderContext) -> list[Block]:
+def job_output_blocks(reply: JobOutputReply, ctx: RenderContext) -> list[Block]:
     head = f"*{escape(reply.run.job)}* run #{reply.run.id}\n{run_line(reply.run, reply.timezone)}"
     return [
         section(head, "output_head"),
@@ -125,8 +122,7 @@ def _(reply: JobOutputReply, ctx: RenderContext) -> list[Block]:
     ]
 
 
-@render_blocks.register
-def _(reply: ScheduleRunReply, ctx: RenderContext) -> list[Block]:
+def schedule_run_blocks(reply: ScheduleRunReply, ctx: RenderContext) -> list[Block]:
     if not reply.runs:
         return [section("No job is due now.", "schedule")]
     who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
@@ -134,3 +130,13 @@ def _(reply: ScheduleRunReply, ctx: RenderContext) -> list[Block]:
     body = lines_within(lines, MAX_SECTION - 200, lambda n: f"…and {n} more")
     blocks: list[Block] = [section(f"Due jobs started{who}:\n{body}", "schedule")]
     return blocks + action_blocks(choices(reply), block_prefix="schedule_act")
+
+
+# What bot/wiring.py installs: the renderer of each reply type defined above.
+BLOCK_RENDERERS: dict[type, Callable[..., list[Block]]] = {
+    JobsReply: jobs_blocks,
+    JobRunReply: job_run_blocks,
+    JobHistoryReply: job_history_blocks,
+    JobOutputReply: job_output_blocks,
+    ScheduleRunReply: schedule_run_blocks,
+}

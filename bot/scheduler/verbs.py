@@ -1,6 +1,6 @@
 """The `/sup` verbs jobs, job and schedule, plugged into the dispatcher.
 
-`install(dispatcher, jobs)` is called by `Services.build`. Reads bring the record up to date
+bot/wiring.py plugs `Verbs(jobs).handlers()` into the dispatcher. Reads bring the record up to date
 first (`JobService.reconcile_jobs`): with no runner alive, nobody else would.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot import errors
 from bot.auth import Access
-from bot.dispatch import Dispatcher
+from bot.dispatch import Handler
 from bot.grammar import Command
 from bot.replies import Reply
 from bot.scheduler.jobs import JobService
@@ -31,6 +31,10 @@ class Verbs:
     def _tz(self, name: str) -> str:
         job = self.jobs.launcher.job(name)
         return job.timezone if job else self.jobs.settings.timezone
+
+    def handlers(self) -> dict[str, Handler]:
+        """The verbs this feature adds to `/sup`."""
+        return {"jobs": self.jobs_list, "job": self.job, "schedule": self.schedule}
 
     def jobs_list(self, access: Access, command: Command) -> Reply:
         self.jobs.reconcile_jobs()
@@ -61,11 +65,3 @@ class Verbs:
         runs = self.jobs.schedule_run(access)
         done = tuple(self.jobs.wait(r.id, QUICK_WAIT) if r.id else r for r in runs)
         return ScheduleRunReply(done, self.jobs.settings.timezone, access.actor.mention)
-
-
-def install(dispatcher: Dispatcher, jobs: JobService) -> Verbs:
-    verbs = Verbs(jobs)
-    dispatcher.register("jobs", verbs.jobs_list)
-    dispatcher.register("job", verbs.job)
-    dispatcher.register("schedule", verbs.schedule)
-    return verbs

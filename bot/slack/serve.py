@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackClientError
 
-from bot import cli
+from bot.cli import CliCommand
 from bot.config import Settings
 from bot.services import Runtime, Services
 from bot.slack.web import EVENTS_PATH, http_app
@@ -146,4 +146,7 @@ def connect_with_backoff(client: BaseSocketModeClient, stop: threading.Event | N
     return False
 
 
-cli.add_command("serve", configure, run)
+# The subcommands this module adds to `supbot` (bot/wiring.py loads them when named).
+COMMANDS: dict[str, CliCommand] = {
+    "serve": (configure, run),
+}

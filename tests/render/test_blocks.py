@@ -114,12 +114,12 @@ class Many(Reply):
     """A reply type a later feature might add, with a renderer that overdoes it."""
 
 
-@render_blocks.register
-def _(reply: Many, ctx: object) -> list[Block]:
+def overdone_blocks(reply: Many, ctx: object) -> list[Block]:
     return [section("x" * 5000, f"m{i}") for i in range(70)]
 
 
 def test_renderers_registered_elsewhere_are_still_fitted() -> None:
+    render_blocks.register(Many, overdone_blocks)
     dicts = [b.to_dict() for b in render_blocks(Many())]
     assert len(dicts) == MAX_BLOCKS
     assert all(len(d["text"]["text"]) <= 3000 for d in dicts if d["type"] == "section")
