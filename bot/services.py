@@ -17,6 +17,7 @@ from bot.processes import ProcessService
 from bot.redact import Redactor
 from bot.reload import ReloadService
 from bot.scheduler.jobs import JobService
+from bot.scheduler.laravel_jobs import LaravelJobs
 from bot.secret_values import secret_values
 from bot.state import Store
 from bot.supervisor.fleet import Fleet
@@ -37,6 +38,7 @@ class Services:
     authorizer: Authorizer
     jobs: JobService
     commands: CommandService
+    laravel: LaravelJobs
 
     @classmethod
     def build(cls, settings: Settings, group_members: GroupMembers = no_groups) -> Services:
@@ -49,10 +51,11 @@ class Services:
         dispatcher = Dispatcher(processes, reload, store.health)
         jobs = JobService(settings, store, audit, redactor)
         commands = CommandService(settings, audit, redactor)
+        laravel = LaravelJobs(settings, commands)
         from bot.commands.verbs import install as install_commands
         from bot.scheduler.verbs import install as install_scheduler
 
-        install_scheduler(dispatcher, jobs)
+        install_scheduler(dispatcher, jobs, laravel)
         install_commands(dispatcher, commands)
         from bot.alerts.wiring import install as install_alerts
 
@@ -69,6 +72,7 @@ class Services:
             authorizer=Authorizer(settings, group_members),
             jobs=jobs,
             commands=commands,
+            laravel=laravel,
         )
 
     def close(self) -> None:

@@ -42,7 +42,7 @@ def _(reply: CommandsReply, ctx: RenderContext) -> list[Block]:
 @render_blocks.register
 def _(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
     who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
-    head = f"{code(reply.command_text[4:], 300)}{who}"
+    head = f"{code(reply.shown, 300)}{who}"
     if reply.running:
         status = ":hourglass_flowing_sand: running…"
     else:
