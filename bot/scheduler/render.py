@@ -176,14 +176,13 @@ def laravel_lines(
     lines = [f"  {esc(view.description)}{repeat} ({view.timezone})"]
     if task.description:
         lines.append(f"  {esc(task.description)}")
-    lines.append(f"  next: {', '.join(when(t) for t in view.next_runs) or '-'}")
+    agrees = " (Laravel's next due agrees)" if view.agrees else ""
+    lines.append(f"  next: {', '.join(when(t) for t in view.next_runs) or '-'}{agrees}")
     if view.agrees is False and task.next_due is not None:
         lines.append(
             f"  ! Laravel says next due {when(task.next_due)}: set `timezone` on the job "
             "source if the application runs in another zone"
         )
-    elif view.agrees:
-        lines.append("  Laravel's next due agrees")
     if view.also_job:
         lines.append(f"  also run by supbot as job `{esc(view.also_job)}`")
     return lines
