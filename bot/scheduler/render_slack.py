@@ -91,7 +91,7 @@ def _laravel(reply: JobsReply) -> list[Block]:
         for v in reply.laravel
         if v.can_run
     ]
-    return [section(text, "laravel")] + action_blocks(runs[:20], block_prefix="laravel_act")
+    return [section(text, "laravel")] + action_blocks(runs[:10], block_prefix="laravel_act")
 
 
 def _errors(reply: JobsReply) -> list[Block]:
