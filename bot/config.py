@@ -27,6 +27,7 @@ from bot.config_reader import (
     env_string,
     string_map,
 )
+from bot.scheduler.sources_config import JobSource, read_job_sources
 from bot.sizes import read_size
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -134,6 +135,7 @@ class Settings:
     jobs: tuple[JobSettings, ...] = ()
     commands: tuple[CommandSettings, ...] = ()
     command_sources: tuple[CommandSource, ...] = ()
+    job_sources: tuple[JobSource, ...] = ()
     api_tokens: tuple[ApiToken, ...] = ()
     api_listen: str | None = None
     console_user: str | None = None
@@ -304,6 +306,7 @@ _SECTIONS: dict[str, set[str]] = {
     "scheduler": {"max_output"},
 }
 _TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
+_TOP |= {"job_sources"}
 
 
 def _section(top: Reader, name: str) -> Reader:
@@ -330,6 +333,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
             re.compile(p)
         except re.error as exc:
             redaction.problem("patterns", f"invalid regular expression {p!r}: {exc}")
+    nodes = _read_nodes(top, env)
     settings = Settings(
         source=source,
         timezone=tz,
@@ -337,7 +341,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
             dir=sdir if sdir.is_absolute() else (source.parent / sdir).resolve(),
             retention=storage.duration("retention", 90 * 86400.0),
         ),
-        nodes=_read_nodes(top, env),
+        nodes=nodes,
         channels=_read_channels(top),
         alerts=AlertSettings(
             channel=alerts.text("channel"),
@@ -349,6 +353,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         jobs=_read_jobs(top, tz),
         commands=_read_commands(top),
         command_sources=_read_sources(top),
+        job_sources=read_job_sources(top, {n.name for n in nodes}),
         api_tokens=_read_tokens(top, env),
         api_listen=api.text("listen"),
         console_user=console.text("user"),
@@ -365,6 +370,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
     check_unique(problems, "commands", [c.name for c in settings.commands])
     check_unique(problems, "channels", [c.id for c in settings.channels], "id")
     check_unique(problems, "command_sources", [c.name for c in settings.command_sources])
+    check_unique(problems, "job_sources", [c.name for c in settings.job_sources])
     check_unique(problems, "api_tokens", [t.name for t in settings.api_tokens])
     tokens = [t.token for t in settings.api_tokens]
     check_distinct_secrets(problems, "api_tokens", "token_env", tokens)

@@ -5,7 +5,10 @@ Buttons are numbered choices: type the number to click. Works with piped input.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
+import time
 from typing import TextIO
 
 from bot import errors
@@ -22,14 +25,18 @@ FOLLOW_SECONDS = 300.0
 
 
 class Console:
-    def __init__(self, runtime: Runtime, stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(self, runtime: Runtime, stdin: TextIO, stdout: TextIO, tour: str = "") -> None:
         self.runtime, self.stdin, self.stdout = runtime, stdin, stdout
         self.pending: list[Choice] = []
         self.interactive = stdin.isatty()
+        self.tour = tour  # the demo's suggested first commands, shown above `help`
+        # Held while one answer is printed: a channel feed (the demo's) waits for its end.
+        self.output = threading.RLock()
 
     def say(self, text: str) -> None:
-        self.stdout.write(text + "\n")
-        self.stdout.flush()
+        with self.output:
+            self.stdout.write(text + "\n")
+            self.stdout.flush()
 
     def access(self) -> Access:
         services = self.runtime.services
@@ -53,7 +60,13 @@ class Console:
                 continue
             if not self.interactive:
                 self.say(f"sup> {text}")
-            self.handle(text)
+            if text.split()[0] == "watch":
+                self.watch(text)
+                continue
+            with self.output:
+                if text == "help" and self.tour:
+                    self.say(self.tour)
+                self.handle(text)
 
     def handle(self, text: str) -> None:
         if text.isdigit():
@@ -75,6 +88,17 @@ class Console:
         self.show(reply)
         if isinstance(reply, TailReply) and reply.follow:
             self.follow(reply)
+
+    def watch(self, text: str) -> None:
+        """`watch [N]`: N seconds (default 60) for the channel feed; Ctrl-C stops."""
+        raw = (text.split() + ["60"])[1]
+        if not raw.isdigit() or not 0 < int(raw) <= 3600:
+            self.say(f"`watch` takes seconds from 1 to 3600, e.g. `watch 60` (not {raw!r}).")
+            return
+        self.say(f"(watching the channel feed for {raw}s; Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            time.sleep(int(raw))  # the feed prints from its own thread meanwhile
+        self.say("(done watching)")
 
     def confirmed(self, question: str) -> bool:
         """The console's confirm dialog: the next line must be y or yes."""

@@ -60,8 +60,10 @@ for _v in (
         "reload", "reload", "show what reread + update would change, then apply", 0, 0, ("--apply",)
     ),
     Verb("jobs", "jobs", "scheduled jobs: schedule, next runs, last result", 0, 0),
-    Verb("job", "job run|history <name> [run-id]", "run a job now, or its last runs", 2, 3),
-    Verb("schedule", "schedule run", "run every job that is due now", 1, 1),
+    Verb("job", "job run|history <name> [run-id]", "run a job (or Laravel task) now", 2, 3),
+    Verb(
+        "schedule", "schedule run [@node]", "run the due jobs (@node: Laravel's schedule:run)", 1, 2
+    ),
     Verb("commands", "commands", "the allow-listed commands you may run here", 0, 0),
     Verb("run", "run <command> [args…]", "run an allow-listed command", 1, None),
     Verb("snooze", "snooze [<process> [1h|24h]]", "list snoozed alerts, or snooze one", 0, 2),

@@ -18,6 +18,7 @@ from bot.processes import ProcessService
 from bot.redact import Redactor
 from bot.reload import ReloadService
 from bot.scheduler.jobs import JobService
+from bot.scheduler.laravel_jobs import LaravelJobs
 from bot.secret_values import secret_values
 from bot.state import Store
 from bot.supervisor.fleet import Fleet
@@ -38,6 +39,7 @@ class Services:
     authorizer: Authorizer
     jobs: JobService
     commands: CommandService
+    laravel: LaravelJobs
 
     @classmethod
     def build(cls, settings: Settings, group_members: GroupMembers = no_groups) -> Services:
@@ -49,7 +51,10 @@ class Services:
         reload = ReloadService(fleet, audit, settings)
         jobs = JobService(settings, store, audit, redactor)
         commands = CommandService(settings, audit, redactor)
-        dispatcher = wiring.build_dispatcher(processes, reload, store, audit, jobs, commands)
+        laravel = LaravelJobs(settings, commands)
+        dispatcher = wiring.build_dispatcher(
+            processes, reload, store, audit, jobs, commands, laravel
+        )
         wiring.install_renderers()
         return cls(
             settings=settings,
@@ -63,6 +68,7 @@ class Services:
             authorizer=Authorizer(settings, group_members),
             jobs=jobs,
             commands=commands,
+            laravel=laravel,
         )
 
     def close(self) -> None:

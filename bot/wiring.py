@@ -31,6 +31,7 @@ from bot.render import blocks, blocks_actions, blocks_process, blocks_status, te
 from bot.scheduler import render as scheduler_render
 from bot.scheduler import render_slack as scheduler_slack
 from bot.scheduler.jobs import JobService
+from bot.scheduler.laravel_jobs import LaravelJobs
 from bot.scheduler.verbs import Verbs as JobVerbs
 from bot.state import Store
 
@@ -45,6 +46,7 @@ def build_dispatcher(
     audit: AuditLog,
     jobs: JobService,
     commands: CommandService,
+    laravel: LaravelJobs,
 ) -> Dispatcher:
     """The dispatcher with every feature's verbs, and the alerts' hooks on actions."""
     alerts = AlertStore(store)
@@ -52,7 +54,7 @@ def build_dispatcher(
     snoozes = SnoozeService(alerts, processes, audit)
     dispatcher = Dispatcher(processes, reload, store.health, snoozes=lambda: in_force(alerts))
     for handlers in (
-        JobVerbs(jobs).handlers(),
+        JobVerbs(jobs, laravel).handlers(),
         CommandVerbs(commands).handlers(),
         snoozes.handlers(),
     ):

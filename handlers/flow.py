@@ -16,11 +16,12 @@ from bot.auth import Access
 from bot.dispatch import MUTATING
 from bot.grammar import Command
 from bot.replies import MessageReply, TailReply
+from bot.scheduler.laravel_verbs import is_laravel_run
 from bot.services import Services
 from bot.slack.webapi import upload
 from handlers import compose
 from handlers.context import Outlet, SlackBot
-from handlers.run_allowlisted import stream_allowlisted_run
+from handlers.run_allowlisted import stream_allowlisted_run, stream_laravel_run
 
 log = logging.getLogger("supbot.slack")
 
@@ -43,6 +44,9 @@ def run_sup(bot: SlackBot, access: Access, text: str, outlet: Outlet) -> None:
         return
     if command.verb == "run":  # streamed: a channel message edited as the output comes
         stream_allowlisted_run(bot, access, command, outlet)
+        return
+    if is_laravel_run(services.laravel, services.jobs, command):  # streamed the same way
+        stream_laravel_run(bot, access, command, outlet)
         return
     if command.verb == "tail" and command.flag("--follow"):
         try:

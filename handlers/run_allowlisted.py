@@ -19,6 +19,7 @@ from bot.commands.verbs import run_allowed_command
 from bot.grammar import Command
 from bot.replies import MessageReply
 from bot.runs.execute import TAIL_BYTES, TAIL_LINES
+from bot.scheduler.laravel_verbs import check_laravel_run, laravel_run
 from bot.slack.live import LiveMessage
 from bot.slack.webapi import post, upload
 from handlers import compose
@@ -36,15 +37,52 @@ def stream_allowlisted_run(bot: SlackBot, access: Access, command: Command, outl
         outlet.reply(MessageReply(str(exc), error=True), command)
         return
     started = CommandRunReply.started(name, args, access.actor.mention)
+
+    def run(on_progress: Progress) -> CommandRunReply:
+        return run_allowed_command(commands, access, command, on_progress, PROGRESS_EVERY)
+
+    _stream(bot, command, outlet, started, run)
+
+
+def stream_laravel_run(bot: SlackBot, access: Access, command: Command, outlet: Outlet) -> None:
+    """`schedule run @node` / `job run <laravel-task>`: streamed like `/sup run`."""
+    services = bot.services
+    try:
+        check_laravel_run(services.laravel, services.jobs, access, command)
+    except errors.SupbotError as exc:
+        outlet.reply(MessageReply(str(exc), error=True), command)
+        return
+    started = CommandRunReply(
+        command.args[1], (), actor_mention=access.actor.mention, shown_as=command.text
+    )
+
+    def run(on_progress: Progress) -> CommandRunReply:
+        return laravel_run(
+            services.laravel, services.jobs, access, command, on_progress, PROGRESS_EVERY
+        )
+
+    _stream(bot, command, outlet, started, run)
+
+
+Progress = Callable[[CommandRunReply], None] | None
+
+
+def _stream(
+    bot: SlackBot,
+    command: Command,
+    outlet: Outlet,
+    started: CommandRunReply,
+    run: Callable[[Progress], CommandRunReply],
+) -> None:
     ts = post(bot.client, outlet.channel, compose.message(started)) if outlet.channel else None
     if ts is None:
-        outlet.reply(_run(bot, access, command), command)
+        outlet.reply(_run(run), command)
         return
     live = LiveMessage(bot.client, outlet.channel, ts, bot.updates, PROGRESS_EVERY)
     try:
-        reply = _run(bot, access, command, lambda r: live.show(compose.message(r)))
+        reply = _run(run, lambda r: live.show(compose.message(r)))
     except BaseException:  # a bug: the message must not say "running…" forever
-        live.finish(compose.plain(f":x: `{name}` failed inside supbot; see supbot's log."))
+        live.finish(compose.plain(f":x: `{started.name}` failed inside supbot; see supbot's log."))
         raise
     note = ""
     if isinstance(reply, CommandRunReply) and reply.too_long and not reply.running:
@@ -53,16 +91,11 @@ def stream_allowlisted_run(bot: SlackBot, access: Access, command: Command, outl
 
 
 def _run(
-    bot: SlackBot,
-    access: Access,
-    command: Command,
-    on_progress: Callable[[CommandRunReply], None] | None = None,
+    run: Callable[[Progress], CommandRunReply], on_progress: Progress = None
 ) -> CommandRunReply | MessageReply:
-    """The final reply; a command that cannot start (missing program) is one sentence."""
+    """The final reply; a refusal or a command that cannot start is one sentence."""
     try:
-        return run_allowed_command(
-            bot.services.commands, access, command, on_progress, PROGRESS_EVERY
-        )
+        return run(on_progress)
     except errors.SupbotError as exc:
         return MessageReply(str(exc), error=True)
 
@@ -74,7 +107,7 @@ def _upload_output(bot: SlackBot, channel: str, ts: str, reply: CommandRunReply)
     what = (
         f"The last {lines} lines of output are" if cut else f"The whole output ({lines} lines) is"
     )
-    title = f"Output of {reply.command_text[4:][:200]} (exit code {reply.exit_code})"
+    title = f"Output of {reply.shown[:200]} (exit code {reply.exit_code})"
     if upload(bot.client, channel, reply.output, reply.filename, title, thread_ts=ts):
         return f"{what} in the file in this message's thread."
     return "The output was too long for a message and could not be uploaded."

@@ -41,10 +41,16 @@ class CommandRunReply(Reply):
     duration: float = 0.0
     error: str = ""
     actor_mention: str = ""
+    again: str = ""  # the /sup text that runs it again, when it is not `run NAME ARGS…`
+    shown_as: str = ""  # what ran, when it is not `NAME ARGS…` (Laravel's schedule:run)
 
     @property
     def public(self) -> bool:
         return True
+
+    @property
+    def shown(self) -> str:
+        return self.shown_as or self.command_text[4:]
 
     @property
     def ok(self) -> bool:
@@ -60,14 +66,16 @@ class CommandRunReply(Reply):
 
     @property
     def command_text(self) -> str:
-        return quote("run", self.name, *self.args)
+        return self.again or quote("run", self.name, *self.args)
 
     @classmethod
     def started(cls, name: str, args: tuple[str, ...], actor_mention: str = "") -> CommandRunReply:
         return cls(name, tuple(args), actor_mention=actor_mention)
 
     @classmethod
-    def finished(cls, result: CommandResult, actor_mention: str = "") -> CommandRunReply:
+    def finished(
+        cls, result: CommandResult, actor_mention: str = "", again: str = "", shown_as: str = ""
+    ) -> CommandRunReply:
         return cls(
             result.name,
             result.args,
@@ -77,6 +85,8 @@ class CommandRunReply(Reply):
             result.duration,
             result.error,
             actor_mention,
+            again,
+            shown_as,
         )
 
 
@@ -114,7 +124,7 @@ def commands_text(reply: CommandsReply) -> str:
 
 
 def command_run_text(reply: CommandRunReply) -> str:
-    head = f"$ {reply.command_text[4:]}"
+    head = f"$ {reply.shown}"
     if reply.running:
         return f"{head}  (running…)\n{reply.output}".rstrip()
     status = "ok" if reply.ok else "FAILED"

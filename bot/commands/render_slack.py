@@ -41,7 +41,7 @@ def commands_blocks(reply: CommandsReply, ctx: RenderContext) -> list[Block]:
 
 def command_run_blocks(reply: CommandRunReply, ctx: RenderContext) -> list[Block]:
     who = f" by {mention(reply.actor_mention)}" if reply.actor_mention else ""
-    head = f"{code(reply.command_text[4:], 300)}{who}"
+    head = f"{code(reply.shown, 300)}{who}"
     if reply.running:
         status = ":hourglass_flowing_sand: running…"
     else:

@@ -55,6 +55,11 @@ class CommandService:
             settings.command_sources, redactor, self._secrets, self.logs_dir, self.max_output
         )
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        """supbot's own secret values: kept out of every child's environment."""
+        return self._secrets
+
     # --- listing ----------------------------------------------------------------------------
 
     def all_commands(self) -> list[CommandSpec]:
@@ -114,8 +119,20 @@ class CommandService:
         the outcome afterwards, whatever happens in between."""
         args = tuple(args)
         spec = self.check(access, name, args)
-        a = access.actor
-        (attempt,) = self.audit.begin(a.id, a.surface, "run", [_target(name, args)], a.channel)
+        return self.run_checked(access, spec, args, on_output, interval)
+
+    def run_checked(
+        self,
+        access: Access,
+        spec: CommandSpec,
+        args: tuple[str, ...],
+        on_output: Callable[[str], None] | None = None,
+        interval: float = OUTPUT_INTERVAL,
+        action: str = "run",
+    ) -> CommandResult:
+        """Run a spec the caller has already checked (also Laravel's schedule:run/test)."""
+        name, a = spec.name, access.actor
+        (attempt,) = self.audit.begin(a.id, a.surface, action, [_target(name, args)], a.channel)
         try:
             outcome = self._execute(spec, args, on_output, interval)
         except ProgramMissing as exc:

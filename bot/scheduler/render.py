@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from bot.durations import format_duration
 from bot.grammar import quote
 from bot.replies import Choice, Reply
 from bot.scheduler import cron
 from bot.scheduler.jobs import JobView, RunnerStatus
+from bot.scheduler.laravel_jobs import LaravelView
 from bot.scheduler.store import JobRun
 
 
@@ -21,6 +23,8 @@ from bot.scheduler.store import JobRun
 class JobsReply(Reply):
     jobs: tuple[JobView, ...]
     runner: RunnerStatus
+    laravel: tuple[LaravelView, ...] = ()  # [[job_sources]]: tasks the application schedules
+    laravel_errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,10 @@ def jobs_choices(reply: JobsReply) -> list[Choice]:
     out: list[Choice] = []
     for view in reply.jobs:
         out += job_choices(view.job.name, view.can_run)
+    for lv in reply.laravel:
+        if lv.can_run:
+            name = lv.task.name
+            out.append(Choice(f"Run {name} now", quote("job", "run", name), "", f"Run {name}?"))
     return out
 
 
@@ -151,10 +159,36 @@ def runner_line(runner: RunnerStatus) -> str:
     )
 
 
+def laravel_lines(
+    view: LaravelView, when: Callable[[float], str], esc: Callable[[str], str] = str
+) -> list[str]:
+    """The lines of one Laravel task, shared by text and Slack (`when` formats a time, `esc`
+    escapes the application's words)."""
+    task = view.task
+    repeat = f", repeating every {task.repeat_seconds}s" if task.repeat_seconds else ""
+    lines = [f"  {esc(view.description)}{repeat} ({view.timezone})"]
+    if task.description:
+        lines.append(f"  {esc(task.description)}")
+    agrees = " (Laravel's next due agrees)" if view.agrees else ""
+    lines.append(f"  next: {', '.join(when(t) for t in view.next_runs) or '-'}{agrees}")
+    if view.agrees is False and task.next_due is not None:
+        lines.append(
+            f"  ! Laravel says next due {when(task.next_due)}: set `timezone` on the job "
+            "source if the application runs in another zone"
+        )
+    if view.also_job:
+        lines.append(f"  also run by supbot as job `{esc(view.also_job)}`")
+    return lines
+
+
+def laravel_mark(view: LaravelView) -> str:
+    return "  [also a supbot job]" if view.also_job else ""
+
+
 def jobs_text(reply: JobsReply) -> str:
     lines = [runner_line(reply.runner)]
-    if not reply.jobs:
-        return "\n".join([*lines, "No jobs visible here."])
+    if not reply.jobs and not reply.laravel:
+        return "\n".join([*lines, "No jobs visible here.", *_laravel_errors(reply)])
     for view in reply.jobs:
         job, secs = view.job, cron.has_seconds(view.job.schedule)
         lines += ["", f"{job.name}  `{job.schedule}`  {view.description} ({job.timezone})"]
@@ -170,7 +204,15 @@ def jobs_text(reply: JobsReply) -> str:
             lines.append(f"  last: {run_summary(last)}, {when} (#{last.id}, {_by(last)})")
         if view.skipped:
             lines.append(f"  overlapping starts skipped so far: {view.skipped}")
-    return "\n".join(lines)
+    for lv in reply.laravel:
+        lines += ["", f"{lv.task.command}  `{lv.task.expression}`  [Laravel: {lv.source}]"]
+        lines[-1] += laravel_mark(lv)
+        lines += laravel_lines(lv, partial(cron.local_time, tz_name=lv.timezone))
+    return "\n".join(lines + _laravel_errors(reply))
+
+
+def _laravel_errors(reply: JobsReply) -> list[str]:
+    return [f"! job source {e}" for e in reply.laravel_errors]
 
 
 def _by(run: JobRun) -> str:

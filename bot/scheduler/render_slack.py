@@ -7,10 +7,12 @@ text is in the job's timezone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot.choices import choices
+from bot.grammar import quote
 from bot.render.blocks import (
     MAX_SECTION,
     RenderContext,
@@ -24,6 +26,7 @@ from bot.render.blocks import (
     preformatted,
     section,
 )
+from bot.replies import Choice
 from bot.runs.execute import MESSAGE_OUTPUT
 from bot.scheduler import cron
 from bot.scheduler.render import (
@@ -33,6 +36,7 @@ from bot.scheduler.render import (
     JobsReply,
     ScheduleRunReply,
     job_choices,
+    laravel_lines,
     run_summary,
     runner_line,
 )
@@ -64,8 +68,39 @@ def run_line(run: JobRun, tz: str) -> str:
 def jobs_blocks(reply: JobsReply, ctx: RenderContext) -> list[Block]:
     mark = "" if reply.runner.live else ":warning: "
     blocks: list[Block] = [context(mark + escape(runner_line(reply.runner)).lstrip("! "))]
-    if not reply.jobs:
-        return blocks + [section("No jobs visible in this channel.", "jobs_none")]
+    if not reply.jobs and not reply.laravel:
+        return blocks + [section("No jobs visible in this channel.", "jobs_none")] + _errors(reply)
+    blocks += _jobs(reply)
+    return blocks + _laravel(reply) + _errors(reply)
+
+
+def _laravel(reply: JobsReply) -> list[Block]:
+    """The [[job_sources]] tasks: one section for all (Slack allows 50 blocks a message)."""
+    if not reply.laravel:
+        return []
+    parts = []
+    for lv in reply.laravel:
+        head = f"*{escape(lv.task.command)}* {code(lv.task.expression)} · Laravel `{lv.source}`"
+        body = laravel_lines(lv, partial(job_date, tz=lv.timezone), escape)
+        mark = " :link:" if lv.also_job else ""
+        parts.append(head + mark + "\n" + "\n".join(x.strip() for x in body))
+    text = lines_within(parts, MAX_SECTION - 200, lambda n: f"…and {n} more Laravel tasks")
+    runs = [
+        Choice(f"Run {v.task.name}", quote("job", "run", v.task.name), "", f"Run {v.task.name}?")
+        for v in reply.laravel
+        if v.can_run
+    ]
+    return [section(text, "laravel")] + action_blocks(runs[:10], block_prefix="laravel_act")
+
+
+def _errors(reply: JobsReply) -> list[Block]:
+    if not reply.laravel_errors:
+        return []
+    return [context(":warning: job source " + escape("; ".join(reply.laravel_errors)))]
+
+
+def _jobs(reply: JobsReply) -> list[Block]:
+    blocks: list[Block] = []
     for i, view in enumerate(reply.jobs[:MAX_JOBS]):
         job, secs = view.job, cron.has_seconds(view.job.schedule)
         lines = [

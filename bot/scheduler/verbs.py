@@ -12,6 +12,8 @@ from bot.dispatch import Handler
 from bot.grammar import Command
 from bot.replies import Reply
 from bot.scheduler.jobs import JobService
+from bot.scheduler.laravel_jobs import LaravelJobs
+from bot.scheduler.laravel_verbs import is_laravel_run, laravel_run
 from bot.scheduler.render import (
     JobHistoryReply,
     JobOutputReply,
@@ -25,8 +27,8 @@ QUICK_WAIT = 5.0  # a job that finishes within this is answered with its result
 
 
 class Verbs:
-    def __init__(self, jobs: JobService) -> None:
-        self.jobs = jobs
+    def __init__(self, jobs: JobService, laravel: LaravelJobs) -> None:
+        self.jobs, self.laravel = jobs, laravel  # laravel: the [[job_sources]] tasks
 
     def _tz(self, name: str) -> str:
         job = self.jobs.launcher.job(name)
@@ -38,9 +40,17 @@ class Verbs:
 
     def jobs_list(self, access: Access, command: Command) -> Reply:
         self.jobs.reconcile_jobs()
-        return JobsReply(tuple(self.jobs.list_jobs(access)), self.jobs.runner_status())
+        laravel = self.laravel
+        return JobsReply(
+            tuple(self.jobs.list_jobs(access)),
+            self.jobs.runner_status(),
+            tuple(laravel.views(access)),
+            tuple(laravel.errors),
+        )
 
     def job(self, access: Access, command: Command) -> Reply:
+        if is_laravel_run(self.laravel, self.jobs, command):
+            return laravel_run(self.laravel, self.jobs, access, command)
         sub, name = command.args[0].lower(), command.args[1]
         if sub == "run" and len(command.args) == 2:
             run = self.jobs.wait(self.jobs.run_now(access, name).id, QUICK_WAIT)
@@ -60,8 +70,14 @@ class Verbs:
         raise errors.UsageError("Usage: `job run <name>` or `job history <name> [run-id]`")
 
     def schedule(self, access: Access, command: Command) -> Reply:
-        if command.args[0].lower() != "run":
-            raise errors.UsageError("Usage: `schedule run`")
+        if (
+            command.args[0].lower() != "run"
+            or not is_laravel_run(self.laravel, self.jobs, command)
+            and len(command.args) > 1
+        ):
+            raise errors.UsageError("Usage: `schedule run [@node]`")
+        if len(command.args) == 2:
+            return laravel_run(self.laravel, self.jobs, access, command)
         runs = self.jobs.schedule_run(access)
         done = tuple(self.jobs.wait(r.id, QUICK_WAIT) if r.id else r for r in runs)
         return ScheduleRunReply(done, self.jobs.settings.timezone, access.actor.mention)

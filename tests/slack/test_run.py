@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
+
 from tests.fakes.slack import Call, buttons
+from tests.scheduler.test_laravel import source
 from tests.slack.conftest import MakeHarness
 
 
@@ -104,3 +107,21 @@ def test_run_again_button_posts_a_new_streamed_message_and_keeps_the_old_one(
     viewer = slack.click("run fast", user="U0VIEWER", ephemeral=False).wait_response(slack.fake)
     assert viewer.body["response_type"] == "ephemeral" and "may not run" in viewer.text()
     assert len(slack.fake.of("chat.postMessage")) == 1
+
+
+def test_laravel_schedule_run_at_node_streams_like_sup_run_and_refuses_privately(
+    make_slack: MakeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_ARTISAN_LISTING", "v12_json.json")
+    slack = make_slack(source())
+    sent = slack.slash("schedule run @local")
+    assert sent.status == 200 and sent.seconds < 3
+    final = slack.fake.wait_for(lambda calls: next(filter(outcome, calls), None), 15)
+    posted = slack.fake.of("chat.postMessage")
+    assert len(posted) == 1 and "schedule run @local" in posted[0].text()
+    assert "exit code 0 in " in final.text() and "foobar a=" in final.text()
+    assert [b["value"] for b in buttons(final.body)] == ["schedule run @local"]
+    refused = slack.slash("schedule run @nowhere").wait_response(slack.fake)
+    assert refused.body["response_type"] == "ephemeral"
+    assert "No job source runs on `@nowhere`" in refused.text()
+    assert len(slack.fake.of("chat.postMessage")) == 1  # nothing posted for the refusal
