@@ -345,6 +345,29 @@ def test_hung_node_gives_no_answer_within_its_timeout(hung_port: int) -> None:
     assert str(exc.value) == "node `hung` unreachable (no answer within 0.5s)"
 
 
+def _read_request(conn: socket.socket) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
+
+
 @pytest.fixture
 def garbage_port() -> Iterator[int]:
     """A TCP server that answers every connection with an HTTP 200 whose body is not XML."""
@@ -361,7 +384,8 @@ def garbage_port() -> Iterator[int]:
             except OSError:
                 continue
             with conn:
-                conn.recv(65536)
+                conn.settimeout(5)
+                _read_request(conn)  # all of it: closing with unread bytes resets the connection
                 conn.sendall(
                     b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\nhello, I am not supervisord"
                 )
