@@ -18,7 +18,7 @@ from dataclasses import replace
 from bot import errors, grammar, wiring
 from bot.audit import dump as dump_audit
 from bot.auth import Access, Authorizer
-from bot.config import ConfigError
+from bot.config_reader import ConfigError
 from bot.dispatch import MUTATING
 from bot.durations import DurationError, parse_duration
 from bot.errors import ExitStatus

@@ -30,6 +30,15 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class PublicReply(Reply):
+    """An action's answer: posted in the channel, so everyone sees what was done and by whom."""
+
+    @property
+    def public(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
 class StatusReply(Reply):
     view: StatusView
     fresh: bool = False
@@ -57,13 +66,9 @@ class ConfirmReply(Reply):
 
 
 @dataclass(frozen=True)
-class ActionReply(Reply):
+class ActionReply(PublicReply):
     report: ActionReport
     actor_mention: str = ""
-
-    @property
-    def public(self) -> bool:
-        return True
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,9 @@ class ReloadPreviewReply(Reply):
 
 
 @dataclass(frozen=True)
-class ReloadReply(Reply):
+class ReloadReply(PublicReply):
     results: tuple[ReloadResult, ...]
     actor_mention: str = ""
-
-    @property
-    def public(self) -> bool:
-        return True
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from bot import wiring
 from bot.audit import AuditLog
 from bot.auth import Authorizer, GroupMembers, no_groups
 from bot.commands.service import CommandService
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings
+from bot.config_load import load_settings
+from bot.config_reader import ConfigError
 from bot.dispatch import Dispatcher
 from bot.processes import ProcessService
 from bot.redact import Redactor

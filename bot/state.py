@@ -21,13 +21,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from bot.errors import StateUnavailable
 from bot.state_problems import classify
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 log = logging.getLogger("supbot.state")
+Record = TypeVar("Record", bound="DataclassInstance")
 
 DB_NAME = "supbot.db"
 
@@ -251,3 +257,10 @@ def _create(db: sqlite3.Connection, schema: str) -> None:
     for statement in schema.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def from_row(kind: type[Record], row: sqlite3.Row, **decoded: Any) -> Record:
+    """A `kind` from the columns named like its fields; `decoded` gives the fields whose
+    column needs turning into the field's value (JSON, NULL → default)."""
+    plain = {f.name: row[f.name] for f in fields(kind) if f.init and f.name not in decoded}
+    return kind(**plain, **decoded)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, parse_settings
+from bot.config import Settings
+from bot.config_load import parse_settings
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.wiring import install_renderers

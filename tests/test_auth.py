@@ -9,7 +9,8 @@ import pytest
 
 from bot import errors
 from bot.auth import Access, Authorizer, Membership, refusal
-from bot.config import ApiToken, Settings, parse_settings
+from bot.config import ApiToken, Settings
+from bot.config_load import parse_settings
 from bot.domain import ProcessInfo
 
 CONFIG = """

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings, parse_settings, read_secrets
+from bot.config_load import load_settings, parse_settings, read_secrets
+from bot.config_reader import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

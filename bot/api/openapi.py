@@ -15,13 +15,6 @@ def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _obj(required: bool = True, **props: Schema) -> Schema:
-    schema: Schema = {"type": "object", "properties": props}
-    if required:
-        schema["required"] = list(props)
-    return schema
-
-
 def _list(item: Schema) -> Schema:
     return {"type": "array", "items": item}
 
@@ -36,9 +29,32 @@ def _nullable(kind: Schema) -> Schema:
     return {**kind, "nullable": True}
 
 
+SCALARS = {"str": STR, "int": INT, "num": NUM, "bool": BOOL}
+
+
+def _type(word: str) -> Schema:
+    """`str`, `int`, `num`, `bool`; a schema's name (`Run`); `a|b`: one of these strings;
+    `[t]`: a list of t; `t?`: t or null."""
+    if word.endswith("?"):
+        return _nullable(_type(word[:-1]))
+    if word.startswith("[") and word.endswith("]"):
+        return _list(_type(word[1:-1]))
+    if "|" in word:
+        return {"type": "string", "enum": word.split("|")}
+    return SCALARS.get(word) or _ref(word)
+
+
+def _fields(spec: str, **more: Schema) -> Schema:
+    """An object whose properties are all required: `name:type` words (see _type), then
+    `more` for what the words cannot say."""
+    words = (word.split(":") for word in spec.split())
+    props = {name: _type(kind) for name, kind in words} | more
+    return {"type": "object", "properties": props, "required": list(props)}
+
+
 SCHEMAS: dict[str, Schema] = {
     "Error": {
-        **_obj(error=STR, detail=STR),
+        **_fields("error:str detail:str"),
         "description": "Every error. `suggestions` (404 for a process: the closest names the "
         "token may see), `matches` (400 ambiguous) and `node` (503) appear when they apply.",
         "properties": {
@@ -49,138 +65,58 @@ SCHEMAS: dict[str, Schema] = {
             "node": STR,
         },
     },
-    "Process": _obj(
-        node=STR,
-        group=STR,
-        name=STR,
-        state=STR,
-        pid=INT,
-        start=INT,
-        stop=INT,
-        now=INT,
-        exitstatus=INT,
-        expected_exit=_nullable(BOOL),
-        spawnerr=STR,
-        description=STR,
-        command=STR,
-        startsecs=INT,
-        memory_rss=_nullable(INT),
-        cpu_percent=_nullable(NUM),
-        display_name=STR,
-        full_name=STR,
-        uptime=_nullable(NUM),
-        crashed=BOOL,
-        bucket={"type": "string", "enum": ["running", "stopped", "crashed"]},
-    ),  # fmt: skip
-    "Node": _obj(node=STR, reachable=BOOL, error=_nullable(STR), local=BOOL),
-    "Totals": _obj(total=INT, running=INT, stopped=INT, crashed=INT),
-    "ProcessList": _obj(
-        processes=_list(_ref("Process")),
-        nodes=_list(_ref("Node")),
-        totals=_ref("Totals"),
-        cache_age=NUM,
-    ),  # fmt: skip
-    "ProcessDetails": _obj(process=_ref("Process"), log_preview=_list(STR), local=BOOL),
-    "Outcome": _obj(
-        process=STR,
-        node=STR,
-        action=STR,
-        ok=BOOL,
-        message=STR,
-        state=STR,
-        pid=INT,
-        seconds=NUM,
-        spawnerr=STR,
-        log_tail=STR,
-    ),  # fmt: skip
-    "ActionReport": _obj(
-        action=STR,
-        pattern=STR,
-        actor=STR,
-        ok=BOOL,
-        seconds=NUM,
-        outcomes=_list(_ref("Outcome")),
-    ),  # fmt: skip
-    "LogTail": _obj(
-        process=STR,
-        node=STR,
-        stream={"type": "string", "enum": ["stdout", "stderr"]},
-        lines=_list(STR),
-        truncated=BOOL,
-        offset=INT,
-        requested=INT,
-    ),  # fmt: skip
-    "ReloadDiff": _obj(
-        node=STR, added=_list(STR), changed=_list(STR), removed=_list(STR), fingerprint=STR
+    "Process": _fields(
+        "node:str group:str name:str state:str pid:int start:int stop:int now:int"
+        " exitstatus:int expected_exit:bool? spawnerr:str description:str command:str"
+        " startsecs:int memory_rss:int? cpu_percent:num? display_name:str full_name:str"
+        " uptime:num? crashed:bool bucket:running|stopped|crashed"
     ),
-    "Reload": _obj(
-        dry_run=BOOL,
-        ok=BOOL,
-        diffs=_list(_ref("ReloadDiff")),
-        results=_list(_obj(node=STR, ok=BOOL, messages=_list(STR))),
-    ),  # fmt: skip
-    "AuditEntry": _obj(
-        id=INT,
-        at=NUM,
-        actor=STR,
-        surface=STR,
-        channel=STR,
-        action=STR,
-        target=STR,
-        outcome={"type": "string", "enum": ["ok", "failed", "refused"]},
-        duration=NUM,
-        error=STR,
-    ),  # fmt: skip
-    "Audit": _obj(since=NUM, entries=_list(_ref("AuditEntry"))),
-    "Run": _obj(
-        id=INT,
-        job=STR,
-        status={
-            "type": "string",
-            "enum": ["running", "ok", "failed", "missed", "interrupted", "skipped"],
-        },
-        trigger=STR,
-        actor=STR,
-        started=NUM,
-        scheduled=_nullable(NUM),
-        ended=_nullable(NUM),
-        duration=_nullable(NUM),
-        exit_code=_nullable(INT),
-        error=STR,
-    ),  # fmt: skip
-    "Job": _obj(
-        name=STR,
-        schedule=STR,
-        schedule_description=STR,
-        description=STR,
-        timezone=STR,
-        command=_list(STR),
-        next_runs=_list(NUM),
-        last_run={**_ref("Run"), "nullable": True},
-        can_run=BOOL,
-        skipped=INT,
-    ),  # fmt: skip
-    "Jobs": _obj(jobs=_list(_ref("Job"))),
-    "JobRuns": _obj(job=STR, runs=_list(_ref("Run"))),
+    "Node": _fields("node:str reachable:bool error:str? local:bool"),
+    "Totals": _fields("total:int running:int stopped:int crashed:int"),
+    "ProcessList": _fields("processes:[Process] nodes:[Node] totals:Totals cache_age:num"),
+    "ProcessDetails": _fields("process:Process log_preview:[str] local:bool"),
+    "Outcome": _fields(
+        "process:str node:str action:str ok:bool message:str state:str pid:int seconds:num"
+        " spawnerr:str log_tail:str"
+    ),
+    "ActionReport": _fields(
+        "action:str pattern:str actor:str ok:bool seconds:num outcomes:[Outcome]"
+    ),
+    "LogTail": _fields(
+        "process:str node:str stream:stdout|stderr lines:[str] truncated:bool offset:int"
+        " requested:int"
+    ),
+    "ReloadDiff": _fields("node:str added:[str] changed:[str] removed:[str] fingerprint:str"),
+    "Reload": _fields(
+        "dry_run:bool ok:bool diffs:[ReloadDiff]",
+        results=_list(_fields("node:str ok:bool messages:[str]")),
+    ),
+    "AuditEntry": _fields(
+        "id:int at:num actor:str surface:str channel:str action:str target:str"
+        " outcome:ok|failed|refused duration:num error:str"
+    ),
+    "Audit": _fields("since:num entries:[AuditEntry]"),
+    "Run": _fields(
+        "id:int job:str status:running|ok|failed|missed|interrupted|skipped trigger:str"
+        " actor:str started:num scheduled:num? ended:num? duration:num? exit_code:int?"
+        " error:str"
+    ),
+    "Job": _fields(
+        "name:str schedule:str schedule_description:str description:str timezone:str"
+        " command:[str] next_runs:[num] last_run:Run? can_run:bool skipped:int"
+    ),
+    "Jobs": _fields("jobs:[Job]"),
+    "JobRuns": _fields("job:str runs:[Run]"),
     "JobRun": {
-        **_obj(run=_ref("Run"), finished=BOOL, ok=BOOL),
+        **_fields("run:Run finished:bool ok:bool"),
         "description": "202 while the run goes on (see `wait`), 200 when it ended ok.",
     },
-    "ScheduleRun": _obj(runs=_list(_ref("Run"))),
-    "Command": _obj(
-        name=STR, description=STR, args=_nullable(STR), timeout=NUM, source=STR, can_run=BOOL
+    "ScheduleRun": _fields("runs:[Run]"),
+    "Command": _fields("name:str description:str args:str? timeout:num source:str can_run:bool"),
+    "Commands": _fields("commands:[Command]"),
+    "CommandResult": _fields(
+        "name:str args:[str] exit_code:int? duration:num output:str reason:str actor:str ok:bool"
     ),
-    "Commands": _obj(commands=_list(_ref("Command"))),
-    "CommandResult": _obj(
-        name=STR,
-        args=_list(STR),
-        exit_code=_nullable(INT),
-        duration=NUM,
-        output=STR,
-        reason=STR,
-        actor=STR,
-        ok=BOOL,
-    ),  # fmt: skip
     "CommandArgs": {
         "type": "object",
         "properties": {

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bot.commands.service import CommandResult
 from bot.commands.spec import CommandSpec
 from bot.grammar import quote
-from bot.replies import Choice, Reply
+from bot.replies import Choice, PublicReply, Reply
 from bot.runs.execute import MESSAGE_OUTPUT
 
 
@@ -30,7 +30,7 @@ class CommandsReply(Reply):
 
 
 @dataclass(frozen=True)
-class CommandRunReply(Reply):
+class CommandRunReply(PublicReply):
     """A command's progress (`running`) or its result; public, like any action."""
 
     name: str
@@ -43,10 +43,6 @@ class CommandRunReply(Reply):
     actor_mention: str = ""
     again: str = ""  # the /sup text that runs it again, when it is not `run NAME ARGS…`
     shown_as: str = ""  # what ran, when it is not `NAME ARGS…` (Laravel's schedule:run)
-
-    @property
-    def public(self) -> bool:
-        return True
 
     @property
     def shown(self) -> str:

@@ -12,7 +12,7 @@ from functools import partial
 
 from bot.durations import format_duration
 from bot.grammar import quote
-from bot.replies import Choice, Reply
+from bot.replies import Choice, PublicReply, Reply
 from bot.scheduler import cron
 from bot.scheduler.jobs import JobView, RunnerStatus
 from bot.scheduler.laravel_jobs import LaravelView
@@ -28,17 +28,13 @@ class JobsReply(Reply):
 
 
 @dataclass(frozen=True)
-class JobRunReply(Reply):
+class JobRunReply(PublicReply):
     """A job started by hand (or refused) — posted in the channel."""
 
     run: JobRun
     timezone: str
     actor_mention: str = ""
     output: str = ""
-
-    @property
-    def public(self) -> bool:
-        return True
 
 
 @dataclass(frozen=True)
@@ -57,14 +53,10 @@ class JobOutputReply(Reply):
 
 
 @dataclass(frozen=True)
-class ScheduleRunReply(Reply):
+class ScheduleRunReply(PublicReply):
     runs: tuple[JobRun, ...]
     timezone: str
     actor_mention: str = ""
-
-    @property
-    def public(self) -> bool:
-        return True
 
 
 # --- words shared by text and Slack ------------------------------------------------------------

@@ -10,7 +10,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from bot.state import Store
+from bot.state import Store, from_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS job_runs (
@@ -92,19 +92,7 @@ class JobRun:
 
 
 def run_from_row(row: sqlite3.Row) -> JobRun:
-    return JobRun(
-        id=row["id"],
-        job=row["job"],
-        status=row["status"],
-        trigger=row["trigger"],
-        actor=row["actor"],
-        started=row["started"],
-        scheduled=row["scheduled"],
-        ended=row["ended"],
-        exit_code=row["exit_code"],
-        error=row["error"],
-        pgid=row["pgid"],
-    )
+    return from_row(JobRun, row)
 
 
 class History:

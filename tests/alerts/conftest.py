@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot import errors
-from bot.config import Settings, load_settings
+from bot.config import Settings
+from bot.config_load import load_settings
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.state import Store

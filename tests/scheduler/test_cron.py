@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ConfigError
+from bot.config_reader import ConfigError
 from bot.scheduler.cron import current_slot, describe, local_time, next_runs, slots_between
 from tests.scheduler.conftest import settings_for
 

@@ -1,4 +1,8 @@
-"""Database rows → alert records (the only place that knows the column names' types)."""
+"""Database rows → alert records (the only place that knows the column names' types).
+
+Columns are named like the records' fields; only the columns stored in another form are
+spelled out here.
+"""
 
 from __future__ import annotations
 
@@ -6,74 +10,40 @@ import json
 import sqlite3
 
 from bot.alerts.records import EventRecord, Incident, OutboxRow, Pace, Rollup, Snooze
+from bot.state import from_row
 
 
 def event(row: sqlite3.Row) -> EventRecord:
-    return EventRecord(
-        id=row["id"],
-        at=row["at"],
-        node=row["node"],
-        process=row["process"],
-        state=row["state"],
-        from_state=row["from_state"],
-        pid=row["pid"],
-        stop=row["stop"],
-        exitstatus=row["exitstatus"],
-        tries=row["tries"],
-        source=row["source"],
-        outcome=row["outcome"],
-    )
+    return from_row(EventRecord, row)
 
 
 def incident(row: sqlite3.Row) -> Incident:
-    return Incident(
-        id=row["id"],
-        kind=row["kind"],
-        node=row["node"],
-        process=row["process"],
-        channel=row["channel"],
-        status=row["status"],
-        opened=row["opened"],
-        last=row["last"],
-        closed=row["closed"],
-        crashes=row["crashes"],
-        state=row["state"],
-        from_state=row["from_state"],
-        exitstatus=row["exitstatus"],
-        pid=row["pid"],
-        tries=row["tries"],
-        recovered_pid=row["recovered_pid"],
-        rollup=row["rollup"],
+    log = row["log"]  # a JSON list, NULL until the log tail was fetched
+    return from_row(
+        Incident,
+        row,
         snoozed=bool(row["snoozed"]),
-        ts=row["ts"],
-        log=None if row["log"] is None else list(json.loads(row["log"])),
+        log=None if log is None else list(json.loads(log)),
     )
 
 
 def rollup(row: sqlite3.Row) -> Rollup:
-    return Rollup(row["id"], row["channel"], row["opened"], row["last"], row["ts"])
+    return from_row(Rollup, row)
 
 
 def outbox(row: sqlite3.Row) -> OutboxRow:
-    return OutboxRow(
-        id=row["id"],
-        channel=row["channel"],
-        kind=row["kind"],
-        ref=row["ref"],
+    return from_row(
+        OutboxRow,
+        row,
         payload=json.loads(row["payload"]),
-        attempts=row["attempts"],
-        status=row["status"],
         claimed_by=row["claimed_by"] or "",
         claimed_at=row["claimed_at"] or 0.0,
-        not_before=row["not_before"],
     )
 
 
 def pace(row: sqlite3.Row) -> Pace:
-    return Pace(row["tokens"], row["updated"], row["not_before"])
+    return from_row(Pace, row)
 
 
 def snooze(row: sqlite3.Row) -> Snooze:
-    return Snooze(
-        row["node"], row["process"], row["until"], row["by"], row["created"], row["suppressed"]
-    )
+    return from_row(Snooze, row)
