@@ -98,6 +98,8 @@ def _inner_app(source: ServicesSource) -> Starlette:
         route("/v1/jobs/{name}/runs", scheduled_routes.job_runs, "GET", "limit"),
         route("/v1/jobs/{name}/run", scheduled_routes.run_job, "POST", "wait"),
         route("/v1/schedule/run", scheduled_routes.run_schedule, "POST"),
+        route("/v1/schedule/run/{node}", scheduled_routes.run_laravel_schedule, "POST"),
+        route("/v1/laravel/tasks/{name}/run", scheduled_routes.run_laravel_task, "POST"),
         route("/v1/commands", scheduled_routes.list_commands, "GET"),
         route("/v1/commands/{name}/run", scheduled_routes.run_command, "POST"),
         Route("/v1/openapi.json", _openapi(source), methods=["GET"]),

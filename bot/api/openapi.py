@@ -105,13 +105,31 @@ SCHEMAS: dict[str, Schema] = {
         "name:str schedule:str schedule_description:str description:str timezone:str"
         " command:[str] next_runs:[num] last_run:Run? can_run:bool skipped:int"
     ),
-    "Jobs": _fields("jobs:[Job]"),
+    "LaravelTask": {
+        **_fields(
+            "name:str command:str source:str expression:str schedule_description:str"
+            " description:str timezone:str repeat_seconds:int? next_runs:[str]"
+            " laravel_next_due:str? laravel_next_due_text:str laravel_agrees:bool?"
+            " also_job:str? can_run:bool"
+        ),
+        "description": "A task of a [[job_sources]] entry (Laravel's schedule:list). "
+        "`next_runs` are ISO-8601 times in `timezone`; `laravel_agrees` says whether Laravel's "
+        "own next due matches (null: nothing to compare); `also_job` names the [[jobs]] "
+        "entry that runs the same command.",
+    },
+    "Jobs": _fields("jobs:[Job] laravel:[LaravelTask] laravel_errors:[str]"),
     "JobRuns": _fields("job:str runs:[Run]"),
     "JobRun": {
         **_fields("run:Run finished:bool ok:bool"),
         "description": "202 while the run goes on (see `wait`), 200 when it ended ok.",
     },
     "ScheduleRun": _fields("runs:[Run]"),
+    "LaravelRun": {
+        **_fields(
+            "name:str shown:str exit_code:int? duration:num output:str reason:str actor:str ok:bool"
+        ),
+        "description": "`shown` is what ran (`php artisan schedule:run`); output redacted.",
+    },
     "Command": _fields("name:str description:str args:str? timeout:num source:str can_run:bool"),
     "Commands": _fields("commands:[Command]"),
     "CommandResult": _fields(
@@ -156,6 +174,8 @@ NAME = _param(
 )
 JOB = _param("name", "path", STR, "A job name from [[jobs]].")
 COMMAND = _param("name", "path", STR, "A command name from [[commands]].")
+NODE = _param("node", "path", STR, "A node (`web1` or `@web1`) a [[job_sources]] entry runs on.")
+TASK = _param("name", "path", STR, "A Laravel task's name as GET /api/v1/jobs lists it.")
 LIMIT = _param(
     "limit",
     "query",
@@ -225,6 +245,12 @@ def _paths() -> dict[str, Any]:
             _param("wait", "query", {"type": "integer", "minimum": 0, "maximum": 3600}, "Wait up to this many seconds for the run to end (default 0)."),
         ))},
         "/api/v1/schedule/run": {"post": _op("Run the jobs that are due (cron hook)", "ScheduleRun", ACT)},
+        "/api/v1/schedule/run/{node}": {"post": _op(
+            "Laravel's schedule:run on a node, and wait for it", "LaravelRun", ACT, NODE,
+        )},
+        "/api/v1/laravel/tasks/{name}/run": {"post": _op(
+            "Run one Laravel task now (schedule:test --name=…), and wait for it", "LaravelRun", ACT, TASK,
+        )},
         "/api/v1/commands": {"get": _op("Commands the token may run", "Commands", READ)},
         "/api/v1/commands/{name}/run": {"post": _op(
             "Run a command and wait for it", "CommandResult", ACT + " 413", COMMAND, body=_ref("CommandArgs"),

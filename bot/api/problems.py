@@ -21,6 +21,7 @@ from bot.audit import AuditUnavailable
 from bot.commands.service import UnknownCommand
 from bot.runs.execute import ProgramMissing
 from bot.scheduler.jobs import JobBusy, UnknownJob
+from bot.scheduler.laravel_jobs import UnknownLaravel
 
 log = logging.getLogger("supbot.api")
 
@@ -39,6 +40,7 @@ _STATUS: tuple[tuple[type[errors.SupbotError], int, str], ...] = (
     (errors.NoSuchProcess, 404, "not_found"),
     (errors.NotConfigured, 404, "not_found"),
     (errors.AmbiguousName, 400, "ambiguous"),
+    (UnknownLaravel, 404, "not_found"),
     (errors.UsageError, 400, "bad_request"),
     (errors.NodeUnreachable, 503, "node_unreachable"),
     (errors.ReloadChanged, 409, "conflict"),

@@ -14,9 +14,15 @@ from bot.api import params
 from bot.auth import Access, refusal
 from bot.commands.service import CommandResult, UnknownCommand
 from bot.commands.spec import CommandSpec
+from bot.grammar import Command
 from bot.scheduler.jobs import JobView, UnknownJob
+from bot.scheduler.laravel_jobs import UnknownLaravel
+from bot.scheduler.laravel_json import laravel_list_json
+from bot.scheduler.laravel_verbs import laravel_run
 from bot.scheduler.store import JobRun
+from bot.scheduler.verbs import jobs_reply
 from bot.services import Services
+from bot.usertext import quote as typed
 
 MAX_WAIT = 3600
 T = TypeVar("T")
@@ -103,12 +109,15 @@ def outside_globs(
 
 
 async def list_jobs(request: Request, services: Services, access: Access) -> Response:
-    def read() -> list[JobView]:
-        services.jobs.reconcile_jobs()
-        return services.jobs.list_jobs(access)
-
-    views = await run_in_threadpool(read)
-    return JSONResponse({"jobs": [job_json(services, v) for v in views]})
+    """supbot's jobs, and the tasks Laravel schedules itself ([[job_sources]])."""
+    reply = await run_in_threadpool(jobs_reply, services.jobs, services.laravel, access)
+    return JSONResponse(
+        {
+            "jobs": [job_json(services, v) for v in reply.jobs],
+            "laravel": laravel_list_json(reply.laravel),
+            "laravel_errors": list(reply.laravel_errors),
+        }
+    )
 
 
 async def job_runs(request: Request, services: Services, access: Access) -> Response:
@@ -151,6 +160,40 @@ async def run_schedule(request: Request, services: Services, access: Access) -> 
 
     runs = await run_in_threadpool(services.jobs.schedule_run, access)
     return JSONResponse({"runs": [run_json(r) for r in runs]})
+
+
+async def run_laravel_schedule(request: Request, services: Services, access: Access) -> Response:
+    """Laravel's `schedule:run` on a node, through the path `/sup schedule run @node` takes."""
+    node = "@" + request.path_params["node"].removeprefix("@")
+    return await _laravel(services, access, Command("schedule", ("run", node)))
+
+
+async def run_laravel_task(request: Request, services: Services, access: Access) -> Response:
+    """One Laravel task now (`schedule:test --name=…`), as `/sup job run <task>`."""
+    name = request.path_params["name"]
+    if services.jobs.launcher.job(name) is not None or not services.laravel.sources:
+        raise UnknownLaravel(f"No Laravel task {typed(name)} here; see GET /api/v1/jobs.")
+    return await _laravel(services, access, Command("job", ("run", name)))
+
+
+async def _laravel(services: Services, access: Access, command: Command) -> Response:
+    reply = await run_in_threadpool(laravel_run, services.laravel, services.jobs, access, command)
+    data = {
+        "name": reply.name,
+        "shown": reply.shown,
+        "exit_code": reply.exit_code,
+        "duration": reply.duration,
+        "output": reply.output,
+        "reason": reply.error,
+        "actor": access.actor.id,
+        "ok": reply.ok,
+    }
+    if reply.ok:
+        return JSONResponse(data)
+    why = reply.error or f"exit code {reply.exit_code}"
+    return JSONResponse(
+        {**data, "error": "command_failed", "detail": f"`{reply.shown}` failed ({why})."}, 409
+    )
 
 
 async def list_commands(request: Request, services: Services, access: Access) -> Response:

@@ -1,8 +1,10 @@
-"""CLI: `supbot scheduler`, `jobs`, `job run|history`, `schedule run`, `commands`, `run`.
+"""CLI: `supbot scheduler`, `jobs`, `job run|history`, `schedule run [@node]`, `commands`, `run`.
 
 The CLI acts as a local admin (whoever can run it can run the jobs by hand anyway); every run
 is audited as `cli:<login>`. `job run` and `schedule run` wait for the runs to finish and exit 1
 when one failed; `run` prints the command's exit code and exits 0 only when it succeeded.
+Laravel's side (`schedule run @node`, `job run <laravel-task>`) goes through the same
+`laravel_run` as `/sup`, and reports like `run`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from bot.cli import CliCommand
 from bot.commands.render import CommandRunReply, CommandsReply
 from bot.durations import parse_duration
 from bot.errors import ExitStatus
-from bot.render.jsonout import dumps
+from bot.grammar import Command
+from bot.render.jsonout import dumps, to_plain
 from bot.render.text import render_text
 from bot.replies import Reply
+from bot.scheduler.laravel_json import laravel_list_json
+from bot.scheduler.laravel_verbs import is_laravel_run, laravel_run
 from bot.scheduler.render import (
     JobHistoryReply,
     JobOutputReply,
@@ -26,6 +31,7 @@ from bot.scheduler.render import (
     JobsReply,
     ScheduleRunReply,
 )
+from bot.scheduler.verbs import jobs_reply
 from bot.services import Runtime, Services
 
 
@@ -66,17 +72,49 @@ def _run_scheduler(args: argparse.Namespace) -> int:
 
 
 def _configure_jobs(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("jobs", help="scheduled jobs: schedule, next runs, last result").add_argument(
-        "--json", action="store_true"
-    )
+    sub.add_parser(
+        "jobs", help="scheduled jobs and Laravel's schedule: next runs, last result"
+    ).add_argument("--json", action="store_true")
 
 
 def _run_jobs(args: argparse.Namespace) -> int:
     services, access = _services(args)
-    services.jobs.reconcile_jobs()
-    reply = JobsReply(tuple(services.jobs.list_jobs(access)), services.jobs.runner_status())
-    _print(args, reply)
+    reply = jobs_reply(services.jobs, services.laravel, access)
+    _print(args, reply, _jobs_data(reply))
     return ExitStatus.OK
+
+
+def _jobs_data(reply: JobsReply) -> dict[str, object]:
+    return {
+        "jobs": reply.jobs,
+        "runner": reply.runner,
+        "laravel": laravel_list_json(reply.laravel),
+        "laravel_errors": list(reply.laravel_errors),
+    }
+
+
+def _run_laravel(
+    args: argparse.Namespace, services: Services, access: Access, command: Command
+) -> int:
+    """`schedule run @node` / `job run <laravel-task>`: output streamed, then the exit code."""
+    as_json = getattr(args, "json", False)
+    streamer = _Streamer()
+    progress = None if as_json else lambda r: streamer(r.output)
+    reply = laravel_run(services.laravel, services.jobs, access, command, progress, 1.0)
+    if as_json:
+        print(dumps({**to_plain(reply), "ok": reply.ok}))
+        return ExitStatus.OK if reply.ok else ExitStatus.ERROR
+    streamer(reply.output)
+    if streamer.shown and not streamer.shown.endswith("\n"):
+        print()
+    print(f"{reply.shown}: {_finish_line(reply)}")
+    return ExitStatus.OK if reply.ok else ExitStatus.ERROR
+
+
+def _finish_line(reply: CommandRunReply) -> str:
+    why = f" ({reply.error})" if reply.error else ""
+    status = "ok" if reply.ok else "failed"
+    return f"exit code {reply.exit_code} — {status} in {reply.duration:.1f}s{why}"
 
 
 def _configure_job(sub: argparse._SubParsersAction) -> None:
@@ -90,6 +128,9 @@ def _configure_job(sub: argparse._SubParsersAction) -> None:
 def _run_job(args: argparse.Namespace) -> int:
     services, access = _services(args)
     jobs = services.jobs
+    laravel = Command("job", (args.action, args.name))
+    if args.run_id is None and is_laravel_run(services.laravel, jobs, laravel):
+        return _run_laravel(args, services, access, laravel)
     tz = next((j.timezone for j in services.settings.jobs if j.name == args.name), "UTC")
     if args.action == "history" and args.run_id:
         run = jobs.get_run(access, args.run_id)
@@ -114,13 +155,19 @@ def _run_job(args: argparse.Namespace) -> int:
 
 
 def _configure_schedule(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("schedule", help="`schedule run`: run every job that is due now")
+    p = sub.add_parser(
+        "schedule", help="`schedule run`: run every job due now; `@node`: Laravel's schedule:run"
+    )
     p.add_argument("action", choices=("run",))
+    p.add_argument("node", nargs="?", help="@node: run `php artisan schedule:run` there")
     p.add_argument("--json", action="store_true")
 
 
 def _run_schedule(args: argparse.Namespace) -> int:
     services, access = _services(args)
+    if args.node:
+        node = "@" + args.node.removeprefix("@")
+        return _run_laravel(args, services, access, Command("schedule", ("run", node)))
     runs = services.jobs.schedule_run(access)
     done = tuple(services.jobs.wait(r.id) if r.id else r for r in runs)
     _print(args, ScheduleRunReply(done, services.settings.timezone), done)
@@ -174,9 +221,7 @@ def _run_run(args: argparse.Namespace) -> int:
     if streamer.shown and not streamer.shown.endswith("\n"):
         print()
     reply = CommandRunReply.finished(result, access.actor.id)
-    status = "ok" if reply.ok else "failed"
-    why = f" ({result.error})" if result.error else ""
-    print(f"exit code {result.exit_code} — {status} in {result.duration:.1f}s{why}")
+    print(_finish_line(reply))
     return ExitStatus.OK if reply.ok else ExitStatus.ERROR
 
 

@@ -50,6 +50,10 @@ class LaravelView:
     can_run: bool = False
 
 
+class UnknownLaravel(errors.UsageError):
+    """No job source on that node, or no Laravel task by that name (the API answers 404)."""
+
+
 @dataclass(frozen=True)
 class Listing:
     at: float
@@ -156,9 +160,7 @@ class LaravelJobs:
             close = difflib.get_close_matches(node, known, n=1)
             hint = f" Did you mean `@{close[0]}`?" if close else ""
             listing = ", ".join(f"`@{k}`" for k in known) or "none ([[job_sources]] is empty)"
-            raise errors.UsageError(
-                f"No job source runs on {quote('@' + node)}.{hint} Try {listing}."
-            )
+            raise UnknownLaravel(f"No job source runs on {quote('@' + node)}.{hint} Try {listing}.")
         return found
 
     def schedule_run(

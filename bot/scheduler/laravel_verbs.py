@@ -9,12 +9,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from bot import errors
 from bot.auth import Access
 from bot.commands.render import CommandRunReply
 from bot.grammar import Command, quote
 from bot.scheduler.jobs import JobService
-from bot.scheduler.laravel_jobs import LaravelJobs
+from bot.scheduler.laravel_jobs import LaravelJobs, UnknownLaravel
 from bot.usertext import quote as typed
 
 Progress = Callable[[CommandRunReply], None] | None
@@ -44,7 +43,7 @@ def check_laravel_run(
         return
     found = laravel.find(access, command.args[1])
     if found is None:
-        raise errors.UsageError(_unknown(laravel, jobs, access, command.args[1]))
+        raise UnknownLaravel(_unknown(laravel, jobs, access, command.args[1]))
     laravel.check_test(access, found[1])
 
 
@@ -76,7 +75,7 @@ def laravel_run(
         return CommandRunReply.finished(last, who, again, shown)
     found = laravel.find(access, name)
     if found is None:
-        raise errors.UsageError(_unknown(laravel, jobs, access, name))
+        raise UnknownLaravel(_unknown(laravel, jobs, access, name))
     source, task = found
     again, shown = quote("job", "run", name), " ".join(source.test_argv(task.name))
     result = laravel.test_run(access, source, task, progress(shown, again), interval)

@@ -26,6 +26,17 @@ from bot.usertext import quote
 QUICK_WAIT = 5.0  # a job that finishes within this is answered with its result
 
 
+def jobs_reply(jobs: JobService, laravel: LaravelJobs, access: Access) -> JobsReply:
+    """supbot's jobs and the Laravel tasks the asker may see (`/sup jobs`, the CLI, the API)."""
+    jobs.reconcile_jobs()
+    return JobsReply(
+        tuple(jobs.list_jobs(access)),
+        jobs.runner_status(),
+        tuple(laravel.views(access)),
+        tuple(laravel.errors),
+    )
+
+
 class Verbs:
     def __init__(self, jobs: JobService, laravel: LaravelJobs) -> None:
         self.jobs, self.laravel = jobs, laravel  # laravel: the [[job_sources]] tasks
@@ -39,14 +50,7 @@ class Verbs:
         return {"jobs": self.jobs_list, "job": self.job, "schedule": self.schedule}
 
     def jobs_list(self, access: Access, command: Command) -> Reply:
-        self.jobs.reconcile_jobs()
-        laravel = self.laravel
-        return JobsReply(
-            tuple(self.jobs.list_jobs(access)),
-            self.jobs.runner_status(),
-            tuple(laravel.views(access)),
-            tuple(laravel.errors),
-        )
+        return jobs_reply(self.jobs, self.laravel, access)
 
     def job(self, access: Access, command: Command) -> Reply:
         if is_laravel_run(self.laravel, self.jobs, command):
