@@ -6,14 +6,17 @@ ScheduleListCommand and its integration tests (Carbon::setTestNow('2023-01-01'),
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cli import main
+from bot.errors import ExitStatus
 from bot.render.text import render_text
 from bot.scheduler import cron
 from bot.scheduler.laravel import parse_listing
@@ -151,3 +154,63 @@ def test_schedule_run_at_node_and_job_run_of_a_laravel_task_show_their_output(
     assert "schedule_run" in refused or "operator" in refused
     assert os.environ["FAKE_ARTISAN_LISTING"] == "v12_json.json"
     assert admin()  # the CLI's access builds too
+
+
+def test_cli_jobs_shows_the_laravel_tasks_as_text_and_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use(monkeypatch, "v12_json.json")
+    job = "\n[[jobs]]\nname = \"wisdom\"\nschedule = \"0 9 * * *\"\ncommand = ['php', 'artisan', 'inspire']\n"
+    build(tmp_path, source('timezone = "Asia/Tokyo"') + job)
+    config = str(tmp_path / "supbot.toml")
+    assert main(["--config", config, "jobs"]) == 0
+    text = capsys.readouterr().out
+    assert "php artisan inspire  `0 14,18 * * *`  [Laravel: shop]  [also a supbot job]" in text
+    assert "At 02:00 PM and 06:00 PM (Asia/Tokyo)" in text
+    assert main(["--config", config, "jobs", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [j["job"]["name"] for j in data["jobs"]] == ["wisdom"]
+    assert data["laravel_errors"] == []
+    inspire = next(t for t in data["laravel"] if t["name"] == "inspire")
+    assert inspire["expression"] == "0 14,18 * * *" and inspire["source"] == "shop"
+    assert inspire["description"] == "Say something wise"
+    assert inspire["schedule_description"] == "At 02:00 PM and 06:00 PM"
+    assert inspire["also_job"] == "wisdom" and inspire["can_run"] is True
+    # Laravel's due date (14:00 UTC), in the source's zone; a canned 2023 listing is too old
+    # to compare with croniter's runs from now (test_a_wrong_timezone… covers False)
+    assert inspire["laravel_next_due"] == "2023-01-01T23:00:00+09:00"
+    assert inspire["laravel_agrees"] is None
+    first = datetime.fromisoformat(inspire["next_runs"][0])
+    assert (first.hour, first.minute, first.utcoffset()) == (14, 0, timedelta(hours=9))
+    assert len(inspire["next_runs"]) == 3 and first.timestamp() > time.time()
+
+
+def test_cli_schedule_run_at_node_and_job_run_of_a_task_stream_output_and_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use(monkeypatch, "v12_json.json")
+    svc = build(tmp_path, source())
+    config = str(tmp_path / "supbot.toml")
+    assert main(["--config", config, "schedule", "run", "@local"]) == 0
+    out = capsys.readouterr().out
+    assert "Running ['artisan' foobar a='b']" in out and "schedule:run" in out
+    assert "exit code 0 — ok" in out
+    assert main(["--config", config, "job", "run", "inspire", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["exit_code"] == 0
+    assert "schedule:test --name=inspire" in data["shown_as"]
+    assert "Running [artisan inspire]" in data["output"]
+    # Laravel's failure: its exit code shown, the CLI exits ERROR (ExitStatus conventions)
+    monkeypatch.setenv("FAKE_ARTISAN_EXIT", "5")
+    assert main(["--config", config, "schedule", "run", "local"]) == ExitStatus.ERROR
+    assert "exit code 5 — failed" in capsys.readouterr().out
+    monkeypatch.delenv("FAKE_ARTISAN_EXIT")
+    assert main(["--config", config, "schedule", "run", "@web"]) == ExitStatus.USAGE
+    assert "No job source runs on `@web`" in capsys.readouterr().err
+    assert main(["--config", config, "job", "run", "inspyre"]) == ExitStatus.USAGE
+    assert "Did you mean `inspire`?" in capsys.readouterr().err
+    actions = [(e.action, e.target, e.outcome) for e in svc.audit.since()]
+    assert ("schedule_run", "schedule:run", "ok") in actions
+    assert ("schedule_run", "schedule:run", "failed") in actions
+    assert ("job_run", "inspire", "ok") in actions
+    assert all(e.actor.startswith("cli:") for e in svc.audit.since())

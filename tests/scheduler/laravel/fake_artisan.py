@@ -1,7 +1,8 @@
 """A stand-in for `php artisan`: prints a real schedule:list output kept next to this file.
 
 FAKE_ARTISAN_LISTING names the file. A text listing is an older Laravel: `--json` fails the
-way Laravel fails on an unknown option. schedule:run / schedule:test print what Laravel 11 does.
+way Laravel fails on an unknown option. schedule:run / schedule:test print what Laravel 11 does;
+FAKE_ARTISAN_EXIT makes them end with that exit code (a failing task).
 """
 
 import os
@@ -24,3 +25,5 @@ elif args[:1] == ["schedule:test"]:
 else:
     print(f'\n   ERROR  Command "{" ".join(args)}" is not defined.\n', file=sys.stderr)
     sys.exit(1)
+if args[:1] in (["schedule:run"], ["schedule:test"]):
+    sys.exit(int(os.environ.get("FAKE_ARTISAN_EXIT", "0")))
