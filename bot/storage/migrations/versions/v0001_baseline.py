@@ -41,8 +41,6 @@ def _id() -> Column[int]:
     return Column("id", RowId, primary_key=True, autoincrement=True)
 
 
-AUTOINCREMENT = {"sqlite_autoincrement": True}
-
 # --- core (bot/state.py) --------------------------------------------------------------------
 heartbeats = Table(
     "heartbeats",
@@ -76,7 +74,7 @@ audit = Table(
     Column("duration", Float, nullable=False, server_default=ZERO),
     Column("error", Text, nullable=False, server_default=EMPTY),
     Index("audit_at", "at"),
-    **AUTOINCREMENT,
+    sqlite_autoincrement=True,
 )
 audit_feed = Table(
     "audit_feed",
@@ -114,7 +112,7 @@ alert_events = Table(
     Column("processed", Integer, nullable=False, server_default=ZERO),
     Index("alert_events_pending", "processed", "id"),
     Index("alert_events_proc", "node", "process", "at"),
-    **AUTOINCREMENT,
+    sqlite_autoincrement=True,
 )
 alert_expected = Table(
     "alert_expected",
@@ -150,7 +148,7 @@ alert_incidents = Table(
     Column("log", Text),
     Index("alert_incidents_proc", "node", "process", "id"),
     Index("alert_incidents_channel", "channel", "opened"),
-    **AUTOINCREMENT,
+    sqlite_autoincrement=True,
 )
 alert_rollups = Table(
     "alert_rollups",
@@ -160,7 +158,7 @@ alert_rollups = Table(
     Column("opened", Float, nullable=False),
     Column("last", Float, nullable=False),
     Column("ts", Text),
-    **AUTOINCREMENT,
+    sqlite_autoincrement=True,
 )
 alert_outbox = Table(
     "alert_outbox",
@@ -180,7 +178,7 @@ alert_outbox = Table(
     Column("error", Text, nullable=False, server_default=EMPTY),
     Index("alert_outbox_open", "status", "channel", "id"),
     Index("alert_outbox_ref", "kind", "ref", "status"),
-    **AUTOINCREMENT,
+    sqlite_autoincrement=True,
 )
 alert_pace = Table(
     "alert_pace",
@@ -224,7 +222,7 @@ job_runs = Table(
     Column("notify_pending", Integer, nullable=False, server_default=ZERO),
     Index("job_runs_job", "job", "id"),
     Index("job_runs_status", "status"),
-    **AUTOINCREMENT,
+    sqlite_autoincrement=True,
 )
 job_state = Table(
     "job_state",
@@ -246,7 +244,7 @@ job_requests = Table(
     Column("state", Text, nullable=False, server_default=text("'pending'")),
     Column("run_id", RowId),
     Column("error", Text, nullable=False, server_default=EMPTY),
-    **AUTOINCREMENT,
+    sqlite_autoincrement=True,
 )
 
 
