@@ -48,8 +48,14 @@ class ChannelBinding:
 
 @dataclass(frozen=True)
 class StorageSettings:
+    """`dir`: the SQLite state (the default). `url`: PostgreSQL instead, without its password
+    (that is `password`, from `password_env`; a URL from SUPBOT_DATABASE_URL may hold one)."""
+
     dir: Path
     retention: float = 90 * 86400.0
+    url: str | None = None
+    password: str | None = field(default=None, repr=False)
+    auto_upgrade: bool = True
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from bot.config import (
     NodeSettings,
     Secrets,
     Settings,
-    StorageSettings,
 )
 from bot.config_reader import (
     ConfigError,
@@ -42,6 +41,7 @@ from bot.config_reader import (
 )
 from bot.scheduler.sources_config import read_job_sources
 from bot.sizes import read_size
+from bot.storage.config_read import read_storage
 
 
 def _read_nodes(top: Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...]:
@@ -185,7 +185,7 @@ def _read_tokens(top: Reader, env: Mapping[str, str]) -> tuple[ApiToken, ...]:
 
 
 _SECTIONS: dict[str, set[str]] = {
-    "storage": {"dir", "retention"},
+    "storage": {"dir", "retention", "url", "password_env", "auto_upgrade"},
     "alerts": {"channel", "mention", "digest", "node_down_after", "send_from_listener"},
     "api": {"listen"},
     "console": {"user", "channel"},
@@ -209,7 +209,6 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
     tz = top.text("timezone", "UTC")
     check_timezone(top, "timezone", tz)
     storage = _section(top, "storage")
-    sdir = Path(storage.text("dir", ".supbot"))
     alerts = _section(top, "alerts")
     digest = alerts.text("digest")
     if digest and not croniter.is_valid(digest):
@@ -226,10 +225,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
     settings = Settings(
         source=source,
         timezone=tz,
-        storage=StorageSettings(
-            dir=sdir if sdir.is_absolute() else (source.parent / sdir).resolve(),
-            retention=storage.duration("retention", 90 * 86400.0),
-        ),
+        storage=read_storage(storage, source, env),
         nodes=nodes,
         channels=_read_channels(top),
         alerts=AlertSettings(

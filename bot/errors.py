@@ -112,3 +112,15 @@ class StateUnavailable(SupbotError):
     Nothing is recorded until it is fixed, so the action is refused rather than run unaudited."""
 
     exit_code = ExitStatus.USAGE
+
+
+class StorageNotSupported(SupbotError):
+    """The configured database cannot hold the runtime state in this version (PostgreSQL)."""
+
+    exit_code = ExitStatus.USAGE
+
+    def __init__(self) -> None:
+        super().__init__(
+            "state on PostgreSQL is not available yet in this version: "
+            "only `supbot db upgrade|status` use it"
+        )

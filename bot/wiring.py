@@ -94,6 +94,7 @@ CLI_PLUGINS = {
     "bot.alerts.cli": ("listen", "alerts"),
     "bot.scheduler.cli": ("scheduler", "jobs", "job", "schedule", "commands", "run"),
     "bot.api.cli": ("api",),
+    "bot.storage.cli": ("db",),
 }
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers")
-# What `supbot status` must never pay for: the Slack server and the HTTP stack.
-SERVER_PACKAGES = ("slack_bolt", "starlette", "uvicorn")
+# What `supbot status` must never pay for: the Slack server, the HTTP stack and the database
+# stack (only `supbot db …` uses SQLAlchemy for now).
+SERVER_PACKAGES = ("slack_bolt", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg")
 
 
 def module_names() -> dict[str, Path]:

@@ -1,0 +1,257 @@
+"""0001 baseline: every table supbot 0.1 kept, as its code created them.
+
+On an empty database it creates them all. On a SQLite state written before migrations existed
+(the tables are there, no alembic_version) it ADOPTS it: the tables and indexes already present
+are left as they are, with their rows; only missing ones are created, then the version is stamped.
+
+Frozen: this is the schema of version 0001, copied from bot/storage/tables.py at the time; later
+changes go in new migrations, never here.
+
+Revision ID: 0001
+Revises:
+"""
+
+from __future__ import annotations
+
+from alembic import op
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    text,
+)
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+metadata = MetaData()
+
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+EMPTY, ZERO = text("''"), text("0")
+
+
+def _id() -> Column[int]:
+    return Column("id", RowId, primary_key=True, autoincrement=True)
+
+
+# --- core (bot/state.py) --------------------------------------------------------------------
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("pid", Integer, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("seen", Float, nullable=False),
+    Column("detail", Text, nullable=False, server_default=EMPTY),
+)
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+# --- audit (bot/audit.py, bot/slack/audit_channel.py) ----------------------------------------
+audit = Table(
+    "audit",
+    metadata,
+    _id(),
+    Column("at", Float, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("surface", Text, nullable=False),
+    Column("channel", Text, nullable=False, server_default=EMPTY),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False, server_default=EMPTY),
+    Column("outcome", Text, nullable=False),
+    Column("duration", Float, nullable=False, server_default=ZERO),
+    Column("error", Text, nullable=False, server_default=EMPTY),
+    Index("audit_at", "at"),
+    sqlite_autoincrement=True,
+)
+audit_feed = Table(
+    "audit_feed",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("last_id", RowId, nullable=False),
+    Column("last_at", Float, nullable=False),
+)
+
+# --- Slack (bot/slack/event_dedup.py) --------------------------------------------------------
+slack_events = Table(
+    "slack_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("at", Float, nullable=False),
+)
+
+# --- alerts (bot/alerts/storage/schema.py) ---------------------------------------------------
+alert_events = Table(
+    "alert_events",
+    metadata,
+    _id(),
+    Column("key", Text, nullable=False, unique=True),
+    Column("at", Float, nullable=False),
+    Column("node", Text, nullable=False),
+    Column("process", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("from_state", Text, nullable=False, server_default=EMPTY),
+    Column("pid", Integer, nullable=False, server_default=ZERO),
+    Column("stop", Float, nullable=False, server_default=ZERO),
+    Column("exitstatus", Integer),
+    Column("tries", Integer, nullable=False, server_default=ZERO),
+    Column("source", Text, nullable=False),
+    Column("outcome", Text, nullable=False, server_default=EMPTY),
+    Column("processed", Integer, nullable=False, server_default=ZERO),
+    Index("alert_events_pending", "processed", "id"),
+    Index("alert_events_proc", "node", "process", "at"),
+    sqlite_autoincrement=True,
+)
+alert_expected = Table(
+    "alert_expected",
+    metadata,
+    Column("node", Text, nullable=False),
+    Column("process", Text, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Index("alert_expected_proc", "node", "process"),
+)
+alert_incidents = Table(
+    "alert_incidents",
+    metadata,
+    _id(),
+    Column("kind", Text, nullable=False, server_default=text("'process'")),
+    Column("node", Text, nullable=False),
+    Column("process", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'open'")),
+    Column("opened", Float, nullable=False),
+    Column("last", Float, nullable=False),
+    Column("closed", Float),
+    Column("crashes", Integer, nullable=False, server_default=ZERO),
+    Column("state", Text, nullable=False),
+    Column("from_state", Text, nullable=False, server_default=EMPTY),
+    Column("exitstatus", Integer),
+    Column("pid", Integer, nullable=False, server_default=ZERO),
+    Column("tries", Integer, nullable=False, server_default=ZERO),
+    Column("recovered_pid", Integer, nullable=False, server_default=ZERO),
+    Column("rollup", RowId),
+    Column("snoozed", Integer, nullable=False, server_default=ZERO),
+    Column("ts", Text),
+    Column("log", Text),
+    Index("alert_incidents_proc", "node", "process", "id"),
+    Index("alert_incidents_channel", "channel", "opened"),
+    sqlite_autoincrement=True,
+)
+alert_rollups = Table(
+    "alert_rollups",
+    metadata,
+    _id(),
+    Column("channel", Text, nullable=False),
+    Column("opened", Float, nullable=False),
+    Column("last", Float, nullable=False),
+    Column("ts", Text),
+    sqlite_autoincrement=True,
+)
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    _id(),
+    Column("channel", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("ref", RowId, nullable=False, server_default=ZERO),
+    Column("payload", Text, nullable=False, server_default=text("'{}'")),
+    Column("status", Text, nullable=False, server_default=text("'pending'")),
+    Column("claimed_by", Text),
+    Column("claimed_at", Float),
+    Column("attempts", Integer, nullable=False, server_default=ZERO),
+    Column("not_before", Float, nullable=False, server_default=ZERO),
+    Column("created", Float, nullable=False),
+    Column("sent", Float),
+    Column("error", Text, nullable=False, server_default=EMPTY),
+    Index("alert_outbox_open", "status", "channel", "id"),
+    Index("alert_outbox_ref", "kind", "ref", "status"),
+    sqlite_autoincrement=True,
+)
+alert_pace = Table(
+    "alert_pace",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("not_before", Float, nullable=False, server_default=ZERO),
+)
+alert_snoozes = Table(
+    "alert_snoozes",
+    metadata,
+    Column("node", Text, primary_key=True),
+    Column("process", Text, primary_key=True),
+    Column("until", Float, nullable=False),
+    Column("by", Text, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("suppressed", Integer, nullable=False, server_default=ZERO),
+)
+
+# --- scheduler (bot/scheduler/store.py; a `running` row is also the job's lock) -------------
+job_runs = Table(
+    "job_runs",
+    metadata,
+    _id(),
+    Column("job", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("trigger", Text, nullable=False),
+    Column("actor", Text, nullable=False, server_default=EMPTY),
+    Column("scheduled", Float),
+    Column("started", Float, nullable=False),
+    Column("ended", Float),
+    Column("exit_code", Integer),
+    Column("error", Text, nullable=False, server_default=EMPTY),
+    Column("output", Text, nullable=False, server_default=EMPTY),
+    Column("runner_pid", Integer, nullable=False, server_default=ZERO),
+    Column("runner_started", Float, nullable=False, server_default=ZERO),
+    Column("pgid", Integer, nullable=False, server_default=ZERO),
+    Column("host", Text, nullable=False, server_default=EMPTY),
+    Column("log_path", Text, nullable=False, server_default=EMPTY),
+    Column("notify_pending", Integer, nullable=False, server_default=ZERO),
+    Index("job_runs_job", "job", "id"),
+    Index("job_runs_status", "status"),
+    sqlite_autoincrement=True,
+)
+job_state = Table(
+    "job_state",
+    metadata,
+    Column("job", Text, primary_key=True),
+    Column("last_evaluated", Float, nullable=False),
+    Column("skipped", Integer, nullable=False, server_default=ZERO),
+    Column("last_skipped", Float),
+)
+job_requests = Table(
+    "job_requests",
+    metadata,
+    _id(),
+    Column("job", Text, nullable=False),
+    Column("trigger", Text, nullable=False),
+    Column("actor", Text, nullable=False, server_default=EMPTY),
+    Column("slot", Float),
+    Column("requested", Float, nullable=False),
+    Column("state", Text, nullable=False, server_default=text("'pending'")),
+    Column("run_id", RowId),
+    Column("error", Text, nullable=False, server_default=EMPTY),
+    sqlite_autoincrement=True,
+)
+
+
+def upgrade() -> None:
+    # checkfirst: a table (or index) that exists already is kept with its rows (adoption).
+    metadata.create_all(op.get_bind(), checkfirst=True)
+
+
+def downgrade() -> None:
+    metadata.drop_all(op.get_bind())
