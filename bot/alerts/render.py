@@ -164,11 +164,12 @@ def thread_message(inc: Incident, payload: dict[str, Any]) -> Message:
 def escalation_message(inc: Incident, to: str, after: float) -> Message:
     """The thread reply that hands an unacked incident to the next group."""
     target = escape(node_label(inc.node, inc.process)) if inc.kind == "process" else inc.node
+    delay = format_duration(after).removesuffix(" 0s")  # "10m", not "10m 0s"
     text = (
         f"{mention_text(to)}⏫ incident {inc.id} ({target}) has not been acknowledged "
-        f"in {format_duration(after)} — escalating. Ack it on the message above."
+        f"in {delay} — escalating. Ack it on the message above."
     )
-    plain = f"escalated: incident {inc.id} not acknowledged in {format_duration(after)}"
+    plain = f"escalated: incident {inc.id} not acknowledged in {delay}"
     return plain, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 
