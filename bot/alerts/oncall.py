@@ -27,6 +27,7 @@ from bot.replies import Choice, MessageReply, Reply
 from bot.usertext import quote as typed
 
 NOTE_MAX = 500
+MAX_ID = 2**63 - 1
 
 Change = Callable[[AlertTx, Incident, float], None]
 
@@ -98,8 +99,10 @@ class OnCallService:
     # --- who may see / change which incident -------------------------------------------
 
     def _visible(self, access: Access, incident_id: int, action: str) -> Incident:
-        with self.alerts.transaction() as tx:
-            inc = tx.incident(incident_id)
+        inc = None
+        if 0 < incident_id <= MAX_ID:  # beyond SQLite's integers there is no such incident
+            with self.alerts.transaction() as tx:
+                inc = tx.incident(incident_id)
         if inc is None:
             raise UnknownIncident(
                 f"There is no incident {incident_id}; `incidents` lists the open ones."

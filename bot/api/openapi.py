@@ -168,7 +168,9 @@ NAME = _param(
 )
 JOB = _param("name", "path", STR, "A job name from [[jobs]].")
 COMMAND = _param("name", "path", STR, "A command name from [[commands]].")
-INCIDENT = _param("id", "path", {"type": "integer"}, "An incident number (GET /api/v1/incidents).")
+INCIDENT = _param(
+    "id", "path", {"type": "integer", "minimum": 1}, "An incident number (GET /api/v1/incidents)."
+)
 LIMIT = _param(
     "limit",
     "query",
