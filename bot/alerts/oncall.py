@@ -73,10 +73,15 @@ class OnCallService:
         )
 
     def _change(self, access: Access, incident_id: int, action: str, apply: Change) -> Incident:
-        inc = self._visible(access, incident_id, "ack")
+        a = access.actor
+        try:
+            inc = self._visible(access, incident_id, "ack")
+        except errors.Forbidden as exc:  # a refused click is on record too
+            target = f"#{incident_id}"
+            self.audit.record(a.id, a.surface, action, target, "refused", a.channel, 0.0, str(exc))
+            raise
         if inc.status != "open":
             raise errors.UsageError(f"Incident {incident_id} ({label(inc)}) is already closed.")
-        a = access.actor
         # On record before the change: no record, no change (AuditUnavailable).
         attempts = self.audit.begin(a.id, a.surface, action, [f"#{inc.id} {label(inc)}"], a.channel)
         with self._finishing(attempts), self.alerts.transaction() as tx:
