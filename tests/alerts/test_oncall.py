@@ -5,14 +5,17 @@ ack, `/sup incidents` lists, and the API acks and resolves."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import requests
 
 from bot.alerts.escalation import Escalation
+from bot.alerts.storage import schema
 from bot.alerts.storage.store import AlertStore
 from bot.config_load import load_settings
 from bot.replies import MessageReply
 from bot.services import Services
+from bot.state import Store
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import TOKEN, AlertEnv, MakeEnv, start_crashing
 from tests.api.conftest import serve, stop
@@ -157,3 +160,18 @@ def test_api_lists_acks_and_resolves_incidents(alert_env: MakeEnv) -> None:
     finally:
         stop(served)
         services.close()
+
+
+def test_a_database_from_before_on_call_gets_the_new_columns(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction() as db:  # the table as supbot wrote it before acks
+        db.execute(schema.INCIDENTS.split(";")[0])
+        db.execute(
+            "INSERT INTO alert_incidents(node, process, channel, opened, last, state) "
+            "VALUES ('local', 'web:web', 'C0ALERT', 1, 1, 'EXITED')"
+        )
+    alerts = AlertStore(store)
+    alerts.ensure()
+    alerts.ensure()  # twice: nothing to add the second time
+    (inc,) = alerts.open_incidents()
+    assert (inc.acked_by, inc.escalated, inc.note) == (None, 0, "")
