@@ -37,6 +37,7 @@ ACTION_ROLE = {
     "job_run": "operator",
     "schedule_run": "operator",
     "snooze": "operator",
+    "ack": "operator",  # ack, unack, resolve an incident
     "reload": "admin",
 }
 

@@ -65,6 +65,9 @@ class AlertSettings:
     digest: str | None = None
     node_down_after: float = 60.0
     send_from_listener: bool = False
+    # One escalation level: an incident unacked this long is re-posted mentioning escalate_to.
+    escalate_after: float | None = None
+    escalate_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,15 @@ def _read_tokens(top: Reader, env: Mapping[str, str]) -> tuple[ApiToken, ...]:
 
 _SECTIONS: dict[str, set[str]] = {
     "storage": {"dir", "retention", "url", "password_env", "auto_upgrade"},
-    "alerts": {"channel", "mention", "digest", "node_down_after", "send_from_listener"},
+    "alerts": {
+        "channel",
+        "mention",
+        "digest",
+        "node_down_after",
+        "send_from_listener",
+        "escalate_after",
+        "escalate_to",
+    },
     "api": {"listen"},
     "console": {"user", "channel"},
     "slack": {"allow_dm", "usergroup_ttl", "status_cache_ttl"},
@@ -213,6 +221,8 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
     digest = alerts.text("digest")
     if digest and not croniter.is_valid(digest):
         alerts.problem("digest", f"invalid cron expression {digest!r}")
+    if ("escalate_after" in alerts.table) != ("escalate_to" in alerts.table):
+        alerts.problem("escalate_after", "set escalate_after and escalate_to together")
     slack, console, api = _section(top, "slack"), _section(top, "console"), _section(top, "api")
     redaction = _section(top, "redaction")
     patterns = redaction.strings("patterns")
@@ -234,6 +244,8 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
             digest=digest,
             node_down_after=alerts.duration("node_down_after", 60.0),
             send_from_listener=alerts.get("send_from_listener", bool, False),
+            escalate_after=alerts.duration("escalate_after", 0.0) or None,
+            escalate_to=alerts.text("escalate_to"),
         ),
         jobs=_read_jobs(top, tz),
         commands=_read_commands(top),

@@ -68,6 +68,10 @@ for _v in (
     Verb("run", "run <command> [args…]", "run an allow-listed command", 1, None),
     Verb("snooze", "snooze [<process> [1h|24h]]", "list snoozed alerts, or snooze one", 0, 2),
     Verb("unsnooze", "unsnooze <process>", "cancel a snooze", 1, 1),
+    Verb("incidents", "incidents", "open incidents: who acked, age, crashes", 0, 0),
+    Verb("ack", "ack <incident>", "take ownership of an incident (stops escalation)", 1, 1),
+    Verb("unack", "unack <incident>", "give an incident back", 1, 1),
+    Verb("resolve", "resolve <incident> [note…]", "close an incident by hand", 1, None),
     Verb("help", "help [subcommand]", "this help", 0, 1),
     Verb("cancel", "cancel", "dismiss a pending confirmation", 0, None),
 ):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot import choices as core_choices
 from bot.alerts.expected_stops import ExpectedStops
+from bot.alerts.oncall import OnCallService
 from bot.alerts.snooze import SnoozeService, in_force
 from bot.alerts.storage.store import AlertStore
 from bot.audit import AuditLog
@@ -57,6 +58,7 @@ def build_dispatcher(
         JobVerbs(jobs, laravel).handlers(),
         CommandVerbs(commands).handlers(),
         snoozes.handlers(),
+        OnCallService(alerts, processes, audit).handlers(),
     ):
         for verb, handler in handlers.items():
             dispatcher.register(verb, handler)

@@ -127,6 +127,8 @@ class Deliverer:
             self._sync_rollup(row)
         elif row.kind == "thread":
             self._thread(row)
+        elif row.kind == "escalate":
+            self._escalate(row)
         else:  # digest, audit lines and other one-off posts carry their message
             text, blocks = row.payload["text"], row.payload.get("blocks", [])
             self._post(row, text, blocks, None)
@@ -161,6 +163,14 @@ class Deliverer:
         inc = self.alerts.incident(row.ref)
         text, blocks = render.thread_message(inc, row.payload)
         self._post(row, text, blocks, inc.ts)
+        self.alerts.sent(row.id)
+
+    def _escalate(self, row: OutboxRow) -> None:
+        """Mention the next group in the thread, unless an Ack (or the end) came first."""
+        inc = self.alerts.incident(row.ref)
+        if inc.status == "open" and not inc.acked_by:
+            message = render.escalation_message(inc, row.payload["to"], row.payload["after"])
+            self._post(row, *message, inc.ts)
         self.alerts.sent(row.id)
 
     def _post(self, row: OutboxRow, text: str, blocks: list[Any], thread: str | None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.alerts import events
 from bot.alerts.digest import DigestSchedule
+from bot.alerts.escalation import Escalation
 from bot.alerts.listener import LISTENER_LIVE, last_beat
 from bot.alerts.records import ProcessEvent
 from bot.alerts.storage.store import AlertStore
@@ -26,12 +27,15 @@ class HousekeepingLoop:
     ) -> None:
         self.alerts, self.nodes, self.wake = alerts, nodes, wake
         self.retention: float = services.settings.storage.retention
+        self.escalation = Escalation(alerts, services.settings.alerts)
         self._pruned = 0.0
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             for node in self.nodes:
                 self.check_listener(node)
+            if self.escalation.run():
+                self.wake.set()
             if time.time() - self._pruned > PRUNE_EVERY:
                 self.prune()
                 self._pruned = time.time()

@@ -75,7 +75,7 @@ class Incident:
     node: str
     process: str
     channel: str
-    status: str  # open | recovered | stopped
+    status: str  # open | recovered | stopped | resolved (by hand)
     opened: float
     last: float
     closed: float | None
@@ -90,6 +90,10 @@ class Incident:
     snoozed: bool  # opened while snoozed: never shown yet
     ts: str | None  # the Slack message, once posted
     log: list[str] | None  # the log tail fetched for the first message
+    acked_by: str | None = None  # who took ownership (a Slack user ID, cli:…, api:…)
+    acked_at: float | None = None
+    escalated: int = 0  # escalation levels already posted
+    note: str = ""  # the note given when resolved by hand
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ def _headline(inc: Incident) -> str:
         return f"✅ {who} recovered after {after}{pid}"
     if inc.status == "stopped":
         return f"⏹ {who} was stopped"
+    if inc.status == "resolved":
+        return f"☑️ {who}: incident {inc.id} resolved"
     if state == "FATAL":
         return f"🔴 {who} is FATAL (gave up restarting)"
     if state == "BACKOFF":
@@ -98,6 +100,26 @@ def buttons(node: str, process: str) -> list[Choice]:
     ]
 
 
+def owner_buttons(inc: Incident) -> list[Choice]:
+    """Ack (or Unack) and Resolve, while the incident is open."""
+    if inc.status != "open":
+        return []
+    ref = str(inc.id)
+    own = Choice("Unack", quote("unack", ref)) if inc.acked_by else Choice("Ack", quote("ack", ref))
+    return [own, Choice("Resolve", quote("resolve", ref), "", f"Resolve incident {ref}?")]
+
+
+def ownership_note(inc: Incident) -> str:
+    if inc.status == "resolved":
+        note = f": {escape(inc.note)}" if inc.note else ""
+        return f"☑️ resolved by hand {when(inc.closed or inc.last)}{note}"
+    if inc.acked_by and inc.status == "open":
+        by = inc.acked_by
+        who = f"<@{by}>" if by.startswith(("U", "W")) else escape(by)
+        return f"👀 acked by {who} {when(inc.acked_at or inc.opened)}"
+    return ""
+
+
 def incident_message(
     inc: Incident,
     mention: str | None = None,
@@ -113,11 +135,16 @@ def incident_message(
         who = f"<@{by}>" if by.startswith(("U", "W")) else escape(by)
         note = f"🔕 snoozed until {when(snoozed.until)} by {who}; crashes are still counted"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    owned = ownership_note(inc)
+    if owned:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=owned)]))
     lines = inc.log or []
     if inc.kind == "process" and lines:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=preformatted("\n".join(lines)))))
-    if inc.kind == "process":
-        blocks += action_blocks(buttons(inc.node, inc.process), block_prefix="alert")
+    choices = buttons(inc.node, inc.process) if inc.kind == "process" else []
+    choices += owner_buttons(inc)
+    if choices:
+        blocks += action_blocks(choices, block_prefix="alert")
     plain = headline.replace("*", "")
     if inc.kind == "process":
         plain += f" — {counter(inc)}"
@@ -131,6 +158,18 @@ def thread_message(inc: Incident, payload: dict[str, Any]) -> Message:
     state = payload.get("state", "EXITED")
     text = f"{what} ({state}{exit_part}) — last {when(payload.get('last', time.time()))}"
     plain = f"{node_label(inc.node, inc.process)} {what}"
+    return plain, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+def escalation_message(inc: Incident, to: str, after: float) -> Message:
+    """The thread reply that hands an unacked incident to the next group."""
+    target = escape(node_label(inc.node, inc.process)) if inc.kind == "process" else inc.node
+    delay = format_duration(after).removesuffix(" 0s")  # "10m", not "10m 0s"
+    text = (
+        f"{mention_text(to)}⏫ incident {inc.id} ({target}) has not been acknowledged "
+        f"in {delay} — escalating. Ack it on the message above."
+    )
+    plain = f"escalated: incident {inc.id} not acknowledged in {delay}"
     return plain, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 

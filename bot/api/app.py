@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.api import admin_routes, params, process_routes, scheduled_routes
+from bot.api import admin_routes, incident_routes, params, process_routes, scheduled_routes
 from bot.api.auth import authenticate
 from bot.api.openapi import document
 from bot.api.problems import ApiError, for_exception, problem
@@ -94,6 +94,9 @@ def _inner_app(source: ServicesSource) -> Starlette:
         ),
         route("/v1/reload", admin_routes.reload, "POST", "dry_run"),
         route("/v1/audit", admin_routes.audit, "GET", "since", "limit"),
+        route("/v1/incidents", incident_routes.list_incidents, "GET"),
+        route("/v1/incidents/{id}/ack", incident_routes.ack, "POST"),
+        route("/v1/incidents/{id}/resolve", incident_routes.resolve, "POST"),
         route("/v1/jobs", scheduled_routes.list_jobs, "GET"),
         route("/v1/jobs/{name}/runs", scheduled_routes.job_runs, "GET", "limit"),
         route("/v1/jobs/{name}/run", scheduled_routes.run_job, "POST", "wait"),

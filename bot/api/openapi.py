@@ -96,6 +96,18 @@ SCHEMAS: dict[str, Schema] = {
         " outcome:ok|failed|refused duration:num error:str"
     ),
     "Audit": _fields("since:num entries:[AuditEntry]"),
+    "Incident": _fields(
+        "id:int kind:process|node|listener target:str node:str process:str"
+        " status:open|recovered|stopped|resolved state:str crashes:int opened:num last:num"
+        " closed:num? acked_by:str? acked_at:num? escalated:int note:str"
+    ),
+    "Incidents": _fields("incidents:[Incident]"),
+    "IncidentChange": _fields("incident:Incident"),
+    "ResolveNote": {
+        "type": "object",
+        "properties": {"note": {**STR, "description": "Why it was closed (at most 500 chars)."}},
+        "additionalProperties": False,
+    },
     "Run": _fields(
         "id:int job:str status:running|ok|failed|missed|interrupted|skipped trigger:str"
         " actor:str started:num scheduled:num? ended:num? duration:num? exit_code:int?"
@@ -176,6 +188,9 @@ JOB = _param("name", "path", STR, "A job name from [[jobs]].")
 COMMAND = _param("name", "path", STR, "A command name from [[commands]].")
 NODE = _param("node", "path", STR, "A node (`web1` or `@web1`) a [[job_sources]] entry runs on.")
 TASK = _param("name", "path", STR, "A Laravel task's name as GET /api/v1/jobs lists it.")
+INCIDENT = _param(
+    "id", "path", {"type": "integer", "minimum": 1}, "An incident number (GET /api/v1/incidents)."
+)
 LIMIT = _param(
     "limit",
     "query",
@@ -258,6 +273,13 @@ def _paths() -> dict[str, Any]:
         "/api/v1/audit": {"get": _op(
             "The audit log (admin tokens)", "Audit", READ,
             _param("since", "query", {**STR, "pattern": DURATION}, "How far back, e.g. 30m, 1h, 7d (default 24h)."), LIMIT,
+        )},
+        "/api/v1/incidents": {"get": _op("Open incidents of the processes the token may see", "Incidents", READ)},
+        "/api/v1/incidents/{id}/ack": {"post": _op(
+            "Take ownership of an incident (operator; stops escalation)", "IncidentChange", ACT, INCIDENT,
+        )},
+        "/api/v1/incidents/{id}/resolve": {"post": _op(
+            "Close an incident by hand (operator)", "IncidentChange", ACT, INCIDENT, body=_ref("ResolveNote"),
         )},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document (no token needed)", "security": [],

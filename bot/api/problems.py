@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 
 from bot import errors
+from bot.alerts.oncall import UnknownIncident
 from bot.api.auth import Unauthorized
 from bot.audit import AuditUnavailable
 from bot.commands.service import UnknownCommand
@@ -49,6 +50,7 @@ _STATUS: tuple[tuple[type[errors.SupbotError], int, str], ...] = (
     (errors.NotRunning, 409, "conflict"),
     (errors.NoLogFile, 404, "no_log_file"),
     (UnknownJob, 404, "not_found"),
+    (UnknownIncident, 404, "not_found"),
     (UnknownCommand, 404, "not_found"),
     (JobBusy, 409, "busy"),
     (ProgramMissing, 409, "cannot_run"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.state import Store
 
 EVENTS = """
@@ -106,7 +108,28 @@ CREATE TABLE IF NOT EXISTS alert_snoozes (
 
 ALL = (EVENTS, INCIDENTS, OUTBOX, SNOOZES)
 
+# Columns added after the first release: ADD COLUMN only when missing, so databases written
+# by an older supbot keep working (SQLite has no ADD COLUMN IF NOT EXISTS).
+ADDED = {
+    "alert_incidents": (
+        ("acked_by", "TEXT"),
+        ("acked_at", "REAL"),
+        ("escalated", "INTEGER NOT NULL DEFAULT 0"),
+        ("note", "TEXT NOT NULL DEFAULT ''"),
+    ),
+}
+
 
 def create(store: Store) -> None:
     for schema in ALL:
         store.ensure(schema)
+    with store.transaction() as db:
+        add_columns(db)
+
+
+def add_columns(db: sqlite3.Connection) -> None:
+    for table, columns in ADDED.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns:
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")

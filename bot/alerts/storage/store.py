@@ -143,6 +143,14 @@ class AlertStore:
             ).fetchall()
         return [rows.incident(r) for r in found]
 
+    def open_incidents(self) -> list[Incident]:
+        """Every open incident that was shown (not hidden by a snooze), oldest first."""
+        with self.store.connect() as db:
+            found = db.execute(
+                "SELECT * FROM alert_incidents WHERE status='open' AND snoozed=0 ORDER BY id"
+            ).fetchall()
+        return [rows.incident(r) for r in found]
+
     def save_log(self, incident_id: int, lines: list[str], exitstatus: int | None) -> None:
         """The log tail shown in the incident's first message (and the exit status, if the
         event did not carry it)."""

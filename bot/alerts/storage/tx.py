@@ -131,6 +131,37 @@ class AlertTx:
         )
         return None if row is None else rows.incident(row)
 
+    def incident(self, incident_id: int) -> Incident | None:
+        row = self._one("SELECT * FROM alert_incidents WHERE id=?", (incident_id,))
+        return None if row is None else rows.incident(row)
+
+    def set_owner(self, incident_id: int, by: str | None, at: float | None) -> None:
+        """Ack (`by` set) or unack (None)."""
+        self.db.execute(
+            "UPDATE alert_incidents SET acked_by=?, acked_at=? WHERE id=?", (by, at, incident_id)
+        )
+
+    def resolve_incident(self, incident_id: int, at: float, note: str) -> None:
+        self.db.execute(
+            "UPDATE alert_incidents SET status='resolved', closed=?, note=? WHERE id=?",
+            (at, note, incident_id),
+        )
+
+    def to_escalate(self, opened_before: float, level: int) -> list[Incident]:
+        """Open, posted, unacked incidents older than the level's delay, not escalated to it."""
+        found = self.db.execute(
+            "SELECT * FROM alert_incidents WHERE status='open' AND acked_by IS NULL "
+            "AND ts IS NOT NULL AND snoozed=0 AND opened<=? AND escalated<? ORDER BY id",
+            (opened_before, level),
+        ).fetchall()
+        return [rows.incident(r) for r in found]
+
+    def mark_escalated(self, incident_id: int, level: int) -> None:
+        self.db.execute(
+            "UPDATE alert_incidents SET escalated=MAX(escalated, ?) WHERE id=?",
+            (level, incident_id),
+        )
+
     def set_ts(self, kind: str, ref: int, ts: str) -> None:
         """The posted message of an incident or roll-up (`kind`), for later edits."""
         self.db.execute(f"UPDATE {TS_TABLES[kind]} SET ts=? WHERE id=?", (ts, ref))

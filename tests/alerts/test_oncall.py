@@ -1,0 +1,177 @@
+"""On call end to end (real supervisord, `supbot listen` delivering to the fake Slack): Ack
+takes ownership and stops escalation, an unacked incident escalates once, viewers may not
+ack, `/sup incidents` lists, and the API acks and resolves."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+from bot.alerts.escalation import Escalation
+from bot.alerts.storage import schema
+from bot.alerts.storage.store import AlertStore
+from bot.config_load import load_settings
+from bot.replies import MessageReply
+from bot.services import Services
+from bot.state import Store
+from bot.supervisor.client import NodeClient
+from tests.alerts.conftest import TOKEN, AlertEnv, MakeEnv, start_crashing
+from tests.api.conftest import serve, stop
+from tests.conftest import wait_until
+from tests.fakes.slack import Call
+
+ESCALATION = 'escalate_after = "10m"\nescalate_to = "S0SECONDLINE"\n'
+API_TOKENS = """
+[[api_tokens]]
+name = "ops"
+token_env = "TOK_OPS"
+role = "operator"
+programs = ["*"]
+
+[[api_tokens]]
+name = "watcher"
+token_env = "TOK_WATCH"
+role = "viewer"
+programs = ["*"]
+"""
+SECONDLINE = "<!subteam^S0SECONDLINE>"
+
+
+def _crash_posted(env: AlertEnv) -> tuple[Call, int]:
+    """Crash `crashy` and return its alert and the incident number on its Ack button."""
+    start_crashing(NodeClient(env.sv.node()), "crashy:crashy")
+    wait_until(lambda: env.slack.posts("C0ALERT", top_level=True), 15)
+    wait_until(env.idle, 10)
+    post = env.slack.posts("C0ALERT", top_level=True)[0]
+    (ack,) = [v for v in post.button_values() if v.startswith("ack ")]
+    return post, int(ack.split()[1])
+
+
+def _escalations(env: AlertEnv) -> list[Call]:
+    return [p for p in env.slack.posts("C0ALERT", top_level=False) if SECONDLINE in p.text()]
+
+
+def _refused(env: AlertEnv) -> list[Call]:
+    return [c for c in env.slack.calls if c.status == 503]
+
+
+def _escalate_later(env: AlertEnv, services: Services) -> int:
+    """The housekeeping check as it runs 11 minutes from now (no waiting 10 minutes)."""
+    escalation = Escalation(AlertStore(services.store), services.settings.alerts)
+    return escalation.run(time.time() + 660)
+
+
+def test_unacked_incident_escalates_once_in_its_thread(alert_env: MakeEnv) -> None:
+    env = alert_env(extra_toml=ESCALATION)
+    services = env.services()
+    post, _ = _crash_posted(env)
+    assert _escalate_later(env, services) == 1
+    assert _escalate_later(env, services) == 0  # once per level, however often it runs
+    wait_until(lambda: _escalations(env), 15)
+    wait_until(env.idle, 10)
+    (reply,) = _escalations(env)
+    assert reply.body["thread_ts"] == post.ts
+    assert "has not been acknowledged in 10m — escalating" in reply.text()
+    services.close()
+
+
+def test_ack_stops_escalation_and_shows_the_owner(alert_env: MakeEnv) -> None:
+    env = alert_env(extra_toml=ESCALATION)
+    services = env.services()
+    post, incident = _crash_posted(env)
+    viewer = services.authorizer.for_channel("U0VIEW", "C0ALERT", "button")
+    refused = services.dispatcher.run_text(viewer, f"ack {incident}")
+    assert isinstance(refused, MessageReply) and refused.error
+    operator = services.authorizer.for_channel("U0OPER", "C0ALERT", "button")
+    reply = services.dispatcher.run_text(operator, f"ack {incident}")
+    assert isinstance(reply, MessageReply) and not reply.error, reply
+    wait_until(lambda: env.slack.ok("chat.update"), 10)
+    edit = env.slack.ok("chat.update")[-1]
+    assert edit.body["ts"] == post.ts
+    assert "👀 acked by <@U0OPER> <!date^" in edit.text()
+    assert f"unack {incident}" in edit.button_values()
+    assert _escalate_later(env, services) == 0
+    listing = services.dispatcher.run_text(viewer, "incidents")
+    assert isinstance(listing, MessageReply)
+    assert f"#{incident} crashy@local" in listing.text and "acked by <@U0OPER>" in listing.text
+    wait_until(env.idle, 10)
+    assert _escalations(env) == []
+    actions = [(e.action, e.outcome) for e in services.audit.since() if e.actor == "U0OPER"]
+    assert ("ack", "ok") in actions
+    services.close()
+
+
+def test_ack_after_the_escalation_was_queued_still_stops_it(alert_env: MakeEnv) -> None:
+    env = alert_env(extra_toml=ESCALATION)
+    services = env.services()
+    _, incident = _crash_posted(env)
+    env.slack.outage(503)  # the escalation waits in the outbox
+    assert _escalate_later(env, services) == 1
+    operator = services.authorizer.for_channel("U0OPER", "C0ALERT", "button")
+    services.dispatcher.run_text(operator, f"ack {incident}")
+    # Two more refused posts: the second was prepared after the ack had been saved (a post
+    # already under way when the ack lands goes out: nothing can call it back).
+    refused = len(_refused(env))
+    wait_until(lambda: len(_refused(env)) >= refused + 2, 30)
+    env.slack.recover()
+    wait_until(env.idle, 30)
+    assert _escalations(env) == []
+    services.close()
+
+
+def test_api_lists_acks_and_resolves_incidents(alert_env: MakeEnv) -> None:
+    env = alert_env(extra_toml=ESCALATION)
+    # The API's own config (same state directory): the listener has no use for the tokens.
+    api_config = env.config.with_name("api.toml")
+    api_config.write_text(env.config.read_text() + API_TOKENS)
+    tokens = {"TOK_OPS": "ops-token-1234567890", "TOK_WATCH": "watch-token-1234567890"}
+    settings = load_settings(
+        str(api_config), env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": env.slack.url, **tokens}
+    )
+    services = Services.build(settings)
+    served = serve(services)
+    try:
+        post, incident = _crash_posted(env)
+
+        def call(method: str, path: str, token: str, **kw: object) -> requests.Response:
+            headers = {"Authorization": f"Bearer {tokens[token]}"}
+            url = f"{served.base}/api/v1{path}"
+            return requests.request(method, url, headers=headers, timeout=30, **kw)  # type: ignore[arg-type]
+
+        listed = call("GET", "/incidents", "TOK_WATCH").json()["incidents"]
+        assert [(i["id"], i["target"], i["acked_by"]) for i in listed] == [
+            (incident, "crashy@local", None)
+        ]
+        assert call("POST", f"/incidents/{incident}/ack", "TOK_WATCH").status_code == 403
+        assert call("POST", "/incidents/999/ack", "TOK_OPS").status_code == 404
+        acked = call("POST", f"/incidents/{incident}/ack", "TOK_OPS")
+        assert acked.status_code == 200 and acked.json()["incident"]["acked_by"] == "api:ops"
+        body = {"note": "bad password in .env, fixed"}
+        done = call("POST", f"/incidents/{incident}/resolve", "TOK_OPS", json=body)
+        assert done.status_code == 200, done.text
+        assert done.json()["incident"]["status"] == "resolved"
+        assert call("GET", "/incidents", "TOK_WATCH").json()["incidents"] == []
+        wait_until(lambda: "resolved by hand" in env.slack.messages()[post.ts].text(), 15)
+        assert "bad password in .env, fixed" in env.slack.messages()[post.ts].text()
+        actions = [(e.action, e.outcome) for e in services.audit.since() if e.actor == "api:ops"]
+        assert ("ack", "ok") in actions and ("resolve", "ok") in actions
+    finally:
+        stop(served)
+        services.close()
+
+
+def test_a_database_from_before_on_call_gets_the_new_columns(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction() as db:  # the table as supbot wrote it before acks
+        db.execute(schema.INCIDENTS.split(";")[0])
+        db.execute(
+            "INSERT INTO alert_incidents(node, process, channel, opened, last, state) "
+            "VALUES ('local', 'web:web', 'C0ALERT', 1, 1, 'EXITED')"
+        )
+    alerts = AlertStore(store)
+    alerts.ensure()
+    alerts.ensure()  # twice: nothing to add the second time
+    (inc,) = alerts.open_incidents()
+    assert (inc.acked_by, inc.escalated, inc.note) == (None, 0, "")
