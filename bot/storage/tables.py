@@ -136,6 +136,10 @@ alert_incidents = Table(
     Column("snoozed", Integer, nullable=False, server_default=ZERO),
     Column("ts", Text),
     Column("log", Text),
+    Column("acked_by", Text),  # 0002: on call
+    Column("acked_at", Float),
+    Column("escalated", Integer, nullable=False, server_default=ZERO),
+    Column("note", Text, nullable=False, server_default=EMPTY),
     Index("alert_incidents_proc", "node", "process", "id"),
     Index("alert_incidents_channel", "channel", "opened"),
     sqlite_autoincrement=True,

@@ -53,10 +53,10 @@ def test_an_existing_sqlite_state_is_adopted_with_nothing_lost(tmp_path: Path) -
     before = every_row(path)
     assert before["audit"] and before["job_runs"] and before["alert_expected"]
     config = write_config(tmp_path, 'dir = "state"')
-    assert "schema: none (newest: 0001)" in supbot(config, "db", "status").stdout
+    assert "schema: none (newest: 0002)" in supbot(config, "db", "status").stdout
     done = supbot(config, "db", "upgrade")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"sqlite sqlite:///{path}: schema none → 0001"
+    assert done.stdout.strip() == f"sqlite sqlite:///{path}: schema none → 0002"
     assert every_row(path) == before
     assert set(before) == set(metadata.tables)
     # The current code goes on working on the adopted database.

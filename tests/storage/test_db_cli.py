@@ -67,7 +67,7 @@ def test_upgrade_on_an_empty_postgresql_creates_every_table(pg_url: str, tmp_pat
     assert done.returncode == 0, done.stderr
     assert (
         done.stdout.strip()
-        == f"postgresql {pg_url.replace('postgresql', DRIVER)}: schema none → 0001"
+        == f"postgresql {pg_url.replace('postgresql', DRIVER)}: schema none → 0002"
     )
     assert table_names(pg_url) == set(metadata.tables) | {"alembic_version"}
     engine = pg_engine(pg_url)
@@ -89,11 +89,11 @@ def test_upgrade_is_idempotent(pg_url: str, tmp_path: Path) -> None:
     assert supbot(config, "db", "upgrade").returncode == 0
     again = supbot(config, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip().endswith("schema up to date (0001)")
-    assert versions(pg_url) == ["0001"]
+    assert again.stdout.strip().endswith("schema up to date (0002)")
+    assert versions(pg_url) == ["0002"]
 
 
-def test_four_processes_upgrading_at_once_apply_the_baseline_once(
+def test_four_processes_upgrading_at_once_apply_the_migrations_once(
     pg_url: str, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path, f'url = "{pg_url}"')
@@ -110,8 +110,8 @@ def test_four_processes_upgrading_at_once_apply_the_baseline_once(
     outcomes = [(p.wait(timeout=90), *p.communicate()) for p in procs]
     assert [rc for rc, _, _ in outcomes] == [0, 0, 0, 0], [err for _, _, err in outcomes]
     outs = sorted(out.strip().rpartition(": ")[2] for _, out, _ in outcomes)
-    assert outs == ["schema none → 0001", *["schema up to date (0001)"] * 3]
-    assert versions(pg_url) == ["0001"]
+    assert outs == ["schema none → 0002", *["schema up to date (0002)"] * 3]
+    assert versions(pg_url) == ["0002"]
     assert table_names(pg_url) == set(metadata.tables) | {"alembic_version"}
 
 
@@ -123,7 +123,7 @@ def test_status_says_what_to_run_then_up_to_date(pg_url: str, tmp_path: Path) ->
     assert before.stdout.splitlines() == [
         "engine: postgresql",
         f"url: {shown}",
-        "schema: none (newest: 0001)",
+        "schema: none (newest: 0002)",
         "auto_upgrade: off",
     ]
     assert before.stderr.strip() == (
@@ -132,7 +132,7 @@ def test_status_says_what_to_run_then_up_to_date(pg_url: str, tmp_path: Path) ->
     supbot(config, "db", "upgrade")
     after = supbot(config, "db", "status")
     assert after.returncode == 0, after.stderr
-    assert "schema: 0001 (newest: 0001)" in after.stdout.splitlines()
+    assert "schema: 0002 (newest: 0002)" in after.stdout.splitlines()
 
 
 def test_the_password_is_never_shown(pg_url: str, tmp_path: Path) -> None:
