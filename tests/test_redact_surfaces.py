@@ -17,6 +17,7 @@ import pytest
 
 from bot.embedded import EmbeddedSupervisor
 from bot.slack.serve import build_services
+from bot.supervisor.client import NodeClient
 from tests.api.conftest import TOKENS, TOKENS_TOML, serve, stop
 from tests.conftest import PY, basic_toml, make_settings, short_tmp, start_sample, wait_until
 from tests.fakes.slack import FakeSlack
@@ -65,6 +66,11 @@ command={PY} -u {script}
 startsecs=0
 """
     sup = start_sample(programs, running=2, http=True)
+    client = NodeClient(sup.node())
+    # RUNNING comes before the first line is written (startsecs=0): wait for the output itself
+    wait_until(
+        lambda: "signing with" in client.call("tailProcessStdoutLog", "bare:bare", 0, 4096)[0], 20
+    )
     yield sup
     sup.stop()
 

@@ -20,6 +20,8 @@ def test_crash_becomes_one_message_with_buttons_and_redacted_log(alert_env: Make
         "tail crashy@local",
         "snooze crashy@local 1h",
         "snooze crashy@local 24h",
+        "ack 1",
+        "resolve 1",
     ]
     text = post.text()
     assert "crashy@local" in text and "crashed" in text
