@@ -17,7 +17,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 
 from bot import errors
@@ -105,6 +105,18 @@ class AuditLog:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
             raise unavailable(exc) from None
+
+    @contextlib.contextmanager
+    def finishing(self, attempts: list[AuditEntry]) -> Iterator[None]:
+        """Complete `attempts` with the outcome of the block: ok, or failed with its error."""
+        try:
+            yield
+        except BaseException as exc:
+            for attempt in attempts:
+                self.finish(attempt, "failed", 0.0, f"not saved: {exc}")
+            raise
+        for attempt in attempts:
+            self.finish(attempt, "ok")
 
     def finish(
         self, entry: AuditEntry, outcome: str, duration: float = 0.0, error: str = ""

@@ -9,14 +9,13 @@ or listener incident: for any program on that node). Every change is audited fir
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from bot import errors
 from bot.alerts.records import Incident
 from bot.alerts.storage.store import AlertStore
 from bot.alerts.storage.tx import AlertTx
-from bot.audit import AuditEntry, AuditLog
+from bot.audit import AuditLog
 from bot.auth import Access
 from bot.dispatch import Handler
 from bot.durations import format_duration
@@ -84,22 +83,11 @@ class OnCallService:
             raise errors.UsageError(f"Incident {incident_id} ({label(inc)}) is already closed.")
         # On record before the change: no record, no change (AuditUnavailable).
         attempts = self.audit.begin(a.id, a.surface, action, [f"#{inc.id} {label(inc)}"], a.channel)
-        with self._finishing(attempts), self.alerts.transaction() as tx:
+        with self.audit.finishing(attempts), self.alerts.transaction() as tx:
             apply(tx, inc, time.time())
             if inc.ts is not None:  # the alert message shows the owner (or the closing)
                 tx.enqueue(inc.channel, "incident", inc.id)
         return self.alerts.incident(inc.id)
-
-    @contextmanager
-    def _finishing(self, attempts: list[AuditEntry]) -> Iterator[None]:
-        try:
-            yield
-        except BaseException as exc:
-            for attempt in attempts:
-                self.audit.finish(attempt, "failed", 0.0, f"not saved: {exc}")
-            raise
-        for attempt in attempts:
-            self.audit.finish(attempt, "ok")
 
     # --- who may see / change which incident -------------------------------------------
 

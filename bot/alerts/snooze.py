@@ -7,13 +7,11 @@ count is shown when snoozes are listed (nothing is dropped silently).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from bot import errors
 from bot.alerts.storage.store import AlertStore
 from bot.alerts.storage.tx import AlertTx
-from bot.audit import AuditEntry, AuditLog
+from bot.audit import AuditLog
 from bot.auth import Access
 from bot.dispatch import Handler
 from bot.domain import ProcessInfo
@@ -60,23 +58,11 @@ class SnoozeService:
         # On record before the change: no record, no snooze (AuditUnavailable).
         attempts = self.audit.begin(a.id, a.surface, "snooze", labels, a.channel)
         now = time.time()
-        with self._finishing(attempts), self.alerts.transaction() as tx:
+        with self.audit.finishing(attempts), self.alerts.transaction() as tx:
             for p in found:
                 tx.put_snooze(p.node, p.full_name, now + seconds, access.actor.id, now)
                 _show_on_alert(tx, p.node, p.full_name)
         return labels
-
-    @contextmanager
-    def _finishing(self, attempts: list[AuditEntry]) -> Iterator[None]:
-        """Complete the audited attempts with the outcome of the block."""
-        try:
-            yield
-        except BaseException as exc:
-            for attempt in attempts:
-                self.audit.finish(attempt, "failed", 0.0, f"not saved: {exc}")
-            raise
-        for attempt in attempts:
-            self.audit.finish(attempt, "ok")
 
     def unsnooze(self, access: Access, pattern: str) -> list[tuple[str, int]]:
         found = self.processes.find(access, pattern, "snooze")
@@ -85,7 +71,7 @@ class SnoozeService:
         # On record before the change: no record, no unsnooze (AuditUnavailable).
         attempts = self.audit.begin(a.id, a.surface, "unsnooze", active, a.channel)
         out = []
-        with self._finishing(attempts), self.alerts.transaction() as tx:
+        with self.audit.finishing(attempts), self.alerts.transaction() as tx:
             for p in found:
                 snoozed = tx.snooze_of(p.node, p.full_name)
                 if snoozed is not None and snoozed.until > time.time():
