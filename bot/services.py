@@ -16,7 +16,6 @@ from bot.config import Settings
 from bot.config_load import load_settings
 from bot.config_reader import ConfigError
 from bot.dispatch import Dispatcher
-from bot.errors import StorageNotSupported
 from bot.processes import ProcessService
 from bot.redact import Redactor
 from bot.reload import ReloadService
@@ -46,9 +45,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, group_members: GroupMembers = no_groups) -> Services:
-        if settings.storage.url is not None:
-            raise StorageNotSupported()  # the runtime state is SQLite-only for now
-        store = Store(settings.storage.dir)
+        store = Store(settings.storage)
         audit = AuditLog(store)
         fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl)
         redactor = Redactor(settings.redaction_patterns, secret_values(settings))

@@ -3,7 +3,9 @@
 SQLite reports a full disk, a read-only file, a file that is not a database and a lock held
 too long with distinct result codes; those are conditions of the machine, not bugs, and become
 `StateUnavailable`. Any other SQLite error (no such column, a syntax error) is a bug and is
-left to the top-level handler.
+left to the top-level handler. PostgreSQL says the same with SQLSTATE codes, plus the server
+being unreachable (refused, gone, shut down), which a fleet must ride out. SQLAlchemy wraps the
+driver's error: its `orig` is what is classified. No SQLAlchemy import here (see bot/state.py).
 """
 
 from __future__ import annotations
@@ -43,8 +45,36 @@ _OS_KINDS: dict[int, tuple[str, str]] = {
 }
 
 
-def classify(path: Path, exc: BaseException) -> tuple[str, str] | None:
+_PG_UNREACHABLE = ("unreachable", "is unreachable ({detail}): supbot retries until it answers")
+_PG_CLASSES: dict[str, tuple[str, str]] = {
+    "08": _PG_UNREACHABLE,  # connection exceptions
+    "57": _PG_UNREACHABLE,  # operator intervention: shutdown, terminated
+    "53": _KINDS[_FULL],  # insufficient resources: disk full, out of memory, connections
+    "28": ("refused", "refused the login ({detail}): check the user and [storage] password_env"),
+}
+_PG_CODES: dict[str, tuple[str, str]] = {
+    "25006": _KINDS[
+        _READONLY
+    ],  # read-only transaction: a standby, or default_transaction_read_only
+    "3D000": (
+        "missing",
+        "does not exist ({detail}): create it (README, PostgreSQL quick start)",
+    ),
+}
+
+
+def classify(path: Path | str, exc: BaseException) -> tuple[str, str] | None:
     """(kind, one line) for a condition of the state database; None for anything else."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, BaseException):
+        exc = orig
+    elif (
+        type(exc).__name__ in ("TimeoutError", "DisconnectionError")
+        and "sqlalchemy" in type(exc).__module__
+    ):
+        return _line(path, exc, _PG_UNREACHABLE)
+    if type(exc).__module__.startswith("psycopg"):
+        return _postgresql(path, exc)
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         found = _KINDS.get(code & 0xFF) if isinstance(code, int) else None
@@ -56,6 +86,24 @@ def classify(path: Path, exc: BaseException) -> tuple[str, str] | None:
         found = None
     if found is None:
         return None
+    return _line(path, exc, found)
+
+
+def _postgresql(where: Path | str, exc: BaseException) -> tuple[str, str] | None:
+    code = getattr(exc, "sqlstate", None)
+    if not code:  # no answer from a server at all: refused, timed out, name unknown
+        name = type(exc).__name__
+        return (
+            _line(where, exc, _PG_UNREACHABLE)
+            if name in ("OperationalError", "InterfaceError")
+            else None
+        )
+    found = _PG_CODES.get(code) or _PG_CLASSES.get(code[:2])
+    return None if found is None else _line(where, exc, found)
+
+
+def _line(where: Path | str, exc: BaseException, found: tuple[str, str]) -> tuple[str, str]:
     kind, template = found
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return kind, f"state database {path} {template.format(detail=detail)}"
+    detail = detail.strip().splitlines()[0] if detail.strip() else type(exc).__name__
+    return kind, f"state database {where} {template.format(detail=detail)}"

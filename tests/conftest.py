@@ -8,14 +8,19 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import Settings
+from bot.config import Settings, StorageSettings
 from bot.config_load import parse_settings
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
+from bot.state import Store
 from bot.wiring import install_renderers
+
+if TYPE_CHECKING:
+    from tests.storage.postgres import PostgresServer
 
 PY = sys.executable
 
@@ -148,3 +153,58 @@ def break_audit(svc: Services) -> None:
             "CREATE TRIGGER audit_full BEFORE INSERT ON audit "
             "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
         )
+
+
+# --- the state on both engines -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (one per xdist worker)."""
+    from tests.storage.postgres import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    print(f"\nPostgreSQL test server started in {server.started_in:.2f} s")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> str:
+    """A fresh, empty database on the session's server."""
+    return postgres.database()
+
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Run the test once per engine of the state (SQLite, a real PostgreSQL)."""
+    return str(request.param)
+
+
+def storage_settings(engine: str, tmp: Path, request: pytest.FixtureRequest) -> StorageSettings:
+    """`[storage]` for `engine`: a directory under `tmp`, or a fresh PostgreSQL database."""
+    url = None
+    if engine == "postgresql":
+        url = request.getfixturevalue("postgres").database()
+    return StorageSettings(
+        dir=tmp / "state", retention=90 * 86400.0, url=url, password=None, auto_upgrade=True
+    )
+
+
+def storage_toml(settings: StorageSettings) -> str:
+    """The `[storage]` table of a config file for `settings`."""
+    if settings.url is None:
+        return f'[storage]\ndir = "{settings.dir}"\n'
+    return f'[storage]\ndir = "{settings.dir}"\nurl = "{settings.url}"\nauto_upgrade = true\n'
+
+
+@pytest.fixture
+def state_store(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A Store on a new, empty state of each engine."""
+    store = Store(storage_settings(engine, tmp_path, request))
+    yield store
+    store.close()

@@ -23,6 +23,10 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# The newest migration (bot/storage/migrations/versions/): what a process checks at start without
+# importing Alembic. tests/storage/test_migrations.py keeps it equal to the scripts' head.
+SCHEMA_VERSION = "0003"
+
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 EMPTY, ZERO = text("''"), text("0")
 
@@ -40,6 +44,8 @@ heartbeats = Table(
     Column("host", Text, nullable=False),
     Column("seen", Float, nullable=False),
     Column("detail", Text, nullable=False, server_default=EMPTY),
+    Column("started", Float, nullable=False, server_default=ZERO),  # 0003: the owner's start
+    Column("lease_until", Float, nullable=False, server_default=ZERO),  # 0003: database time
 )
 kv = Table(
     "kv",
@@ -214,8 +220,16 @@ job_runs = Table(
     Column("host", Text, nullable=False, server_default=EMPTY),
     Column("log_path", Text, nullable=False, server_default=EMPTY),
     Column("notify_pending", Integer, nullable=False, server_default=ZERO),
+    # 0003: the job's lock and its scheduled slot as unique keys, so two hosts can never both
+    # hold them (NULL once the run ends / for a run that is not a slot's), and the runner's
+    # lease in database time, renewed while it runs, by which another host judges it.
+    Column("lock_key", Text),
+    Column("slot_key", Text),
+    Column("lease_until", Float, nullable=False, server_default=ZERO),
     Index("job_runs_job", "job", "id"),
     Index("job_runs_status", "status"),
+    Index("job_runs_lock", "lock_key", unique=True),
+    Index("job_runs_slot", "slot_key", unique=True),
     sqlite_autoincrement=True,
 )
 job_state = Table(
@@ -239,4 +253,16 @@ job_requests = Table(
     Column("run_id", RowId),
     Column("error", Text, nullable=False, server_default=EMPTY),
     sqlite_autoincrement=True,
+)
+
+# --- leases (0003): one holder at a time of a named role across every host ------------------
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),  # host:pid:start of the process holding it
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired", Float, nullable=False),  # database time
+    Column("until", Float, nullable=False),  # database time; past it, anyone may take it
 )

@@ -71,3 +71,9 @@ def hide(text: str, secret: str | None) -> str:
     for form in {secret, quote(secret, safe="")}:
         text = text.replace(form, MASK)
     return text
+
+
+def libpq(url: str) -> str:
+    """`url` as libpq (psycopg's own connect) takes it: the plain postgresql:// scheme."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql://{rest}" if sep and scheme in SCHEMES else url

@@ -1,0 +1,32 @@
+"""Heartbeats: who is alive as a named role (listener per node, scheduler, agent), from which
+host and process, until when in database time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from bot.runs.alive import HOST, my_start
+from bot.storage.tables import heartbeats
+from bot.storage.upsert import upsert
+
+
+def beat(db: Connection, name: str, detail: str, lease: float, now: float) -> None:
+    row = {
+        "name": name,
+        "pid": os.getpid(),
+        "host": HOST,
+        "seen": now,
+        "detail": detail,
+        "started": my_start(),
+        "lease_until": now + lease if lease else 0.0,
+    }
+    db.execute(upsert(db, heartbeats, row, ["name"]))
+
+
+def last(db: Connection, name: str) -> Mapping[str, Any] | None:
+    found = db.execute(select(heartbeats).where(heartbeats.c.name == name)).mappings().first()
+    return None if found is None else dict(found)

@@ -1,0 +1,55 @@
+"""0003 hosts: what a fleet sharing one database needs to judge owners on other hosts.
+
+- heartbeats: `started` (the owner's process start time) and `lease_until` (database time);
+- job_runs: `lock_key` and `slot_key`, unique, so a job's lock and a scheduled slot can be held
+  by one run only, whichever host asks (a constraint, not only a check), and `lease_until`;
+- leases: named roles held by one process at a time (singleton loops).
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+ZERO = sa.text("0")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("heartbeats") as batch:
+        batch.add_column(sa.Column("started", sa.Float(), nullable=False, server_default=ZERO))
+        batch.add_column(sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO))
+    with op.batch_alter_table("job_runs") as batch:
+        batch.add_column(sa.Column("lock_key", sa.Text()))
+        batch.add_column(sa.Column("slot_key", sa.Text()))
+        batch.add_column(sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO))
+    op.create_index("job_runs_lock", "job_runs", ["lock_key"], unique=True)
+    op.create_index("job_runs_slot", "job_runs", ["slot_key"], unique=True)
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.Text(), primary_key=True),
+        sa.Column("holder", sa.Text(), nullable=False),
+        sa.Column("host", sa.Text(), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("acquired", sa.Float(), nullable=False),
+        sa.Column("until", sa.Float(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("leases")
+    op.drop_index("job_runs_slot", "job_runs")
+    op.drop_index("job_runs_lock", "job_runs")
+    with op.batch_alter_table("job_runs") as batch:
+        for name in ("lease_until", "slot_key", "lock_key"):
+            batch.drop_column(name)
+    with op.batch_alter_table("heartbeats") as batch:
+        batch.drop_column("lease_until")
+        batch.drop_column("started")
