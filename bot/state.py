@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -44,6 +45,7 @@ log = logging.getLogger("supbot.state")
 Record = TypeVar("Record", bound="DataclassInstance")
 
 DB_NAME = "supbot.db"
+BACKOFF_MAX = 15.0  # seconds between attempts on an unreachable server, at most
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class Store:
         self._problem: tuple[str, str] | None = None  # (kind, line) of the last failed use
         self._ready = False
         self._waiters = Local()
+        self._retry_at = 0.0  # monotonic: an unreachable server is not asked again before
+        self._backoff = 0.0
         if not self.postgresql:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
@@ -211,11 +215,20 @@ class Store:
         if self._ready and (self._problem is None or self._problem[0] != found[0]):
             log.error("%s", found[1])  # at start-up the error itself is the one line
         self._problem = found
+        if found[0] == "unreachable":
+            # Back off: every caller fails fast instead of each waiting for a connect timeout.
+            self._backoff = min(max(self._backoff * 2, 0.5), BACKOFF_MAX)
+            self._retry_at = time.monotonic() + self._backoff
+
+    def _not_before_retry(self) -> None:
+        if self._problem is not None and time.monotonic() < self._retry_at:
+            raise StateUnavailable(self._problem[1])
 
     def _succeeded(self) -> None:
         if self._problem is not None:
             log.info("state database %s answers again", self.shown)
             self._problem = None
+            self._backoff = 0.0
 
     def health(self) -> str | None:
         """None when the state database answers and the last use worked; else why not.
