@@ -27,6 +27,7 @@ log = logging.getLogger("supbot.audit")
 
 STARTED = "started"  # the outcome of an attempt not finished (yet)
 
+
 @dataclass(frozen=True)
 class AuditEntry:
     at: float

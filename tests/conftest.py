@@ -146,12 +146,13 @@ def services(supervisor: EmbeddedSupervisor, tmp_path: Path) -> Iterator[Service
     svc.close()
 
 
-def break_audit(svc: Services) -> None:
+def break_audit(target: Services | Store) -> None:
     """The audit table refuses writes the way a full disk does (SQLITE_FULL's message): a
     trigger that raises, on either engine."""
     from sqlalchemy import text
 
-    if svc.store.postgresql:
+    store = target if isinstance(target, Store) else target.store
+    if store.postgresql:
         ddl = [
             "CREATE FUNCTION audit_full() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION 'database or disk is full'; END $$",
@@ -163,7 +164,7 @@ def break_audit(svc: Services) -> None:
             "CREATE TRIGGER audit_full BEFORE INSERT ON audit "
             "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
         ]
-    with svc.store.connect() as db:
+    with store.connect() as db:
         for statement in ddl:
             db.execute(text(statement))
 
