@@ -224,7 +224,7 @@ def test_schema_version_is_the_newest_migration() -> None:
     """What a process checks at start without Alembic is what the migrations end at."""
     from bot.storage.migrate import head
 
-    assert SCHEMA_VERSION == head()
+    assert head() == SCHEMA_VERSION
 
 
 def test_the_database_clock_is_epoch_seconds(state_store: Store) -> None:
