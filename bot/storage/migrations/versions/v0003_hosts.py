@@ -11,6 +11,8 @@ Revises: 0002
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,16 +28,18 @@ def upgrade() -> None:
     # Plain ADD COLUMN on both engines. Not batch mode: on SQLite it rebuilds the table, and the
     # rebuilt job_runs lost AUTOINCREMENT (and its sqlite_sequence row), so ids of deleted runs
     # could come back.
-    for column in (
+    beats: list[sa.Column[Any]] = [
         sa.Column("started", sa.Float(), nullable=False, server_default=ZERO),
         sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO),
-    ):
-        op.add_column("heartbeats", column)
-    for column in (
+    ]
+    runs: list[sa.Column[Any]] = [
         sa.Column("lock_key", sa.Text()),
         sa.Column("slot_key", sa.Text()),
         sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO),
-    ):
+    ]
+    for column in beats:
+        op.add_column("heartbeats", column)
+    for column in runs:
         op.add_column("job_runs", column)
     op.create_index("job_runs_lock", "job_runs", ["lock_key"], unique=True)
     op.create_index("job_runs_slot", "job_runs", ["slot_key"], unique=True)
