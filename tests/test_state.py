@@ -251,3 +251,18 @@ def test_a_run_of_this_process_that_nobody_supervises_is_closed_by_the_next_reap
     run = History(Store(tmp_path)).get(claim.run_id)
     assert run is not None and run.status == "interrupted"
     assert run.error == "supbot could not record how this run ended (see its log)"
+
+
+def test_a_slack_event_is_a_first_delivery_once_across_stores(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from bot.slack.event_dedup import first_delivery
+
+    settings = storage_settings(engine, tmp_path, request)
+    one, other = Store(settings), Store(settings)  # two processes handed Slack's retries
+    assert first_delivery(one, "Ev1")
+    assert not first_delivery(other, "Ev1") and not first_delivery(one, "Ev1")
+    assert first_delivery(other, "Ev2")
+    assert first_delivery(one, "")  # no id: never taken for a retry
+    one.close()
+    other.close()
