@@ -11,5 +11,7 @@ from bot.storage.upsert import insert_ignore
 def remember(db: Connection, event_id: str, now: float, keep: float) -> bool:
     """Record `event_id`; True when it was not recorded yet. Ids older than `keep` go."""
     db.execute(delete(slack_events).where(slack_events.c.at < now - keep))
-    done = db.execute(insert_ignore(db, slack_events, {"event_id": event_id, "at": now}))
-    return done.rowcount == 1
+    row = {"event_id": event_id, "at": now}
+    # RETURNING, not rowcount: an INSERT's rowcount is -1 through psycopg (SQLAlchemy 2.1).
+    added = db.execute(insert_ignore(db, slack_events, row).returning(slack_events.c.event_id))
+    return added.first() is not None
