@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
@@ -27,22 +26,6 @@ from bot.usertext import visible
 log = logging.getLogger("supbot.audit")
 
 STARTED = "started"  # the outcome of an attempt not finished (yet)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    surface TEXT NOT NULL,
-    channel TEXT NOT NULL DEFAULT '',
-    action TEXT NOT NULL,
-    target TEXT NOT NULL DEFAULT '',
-    outcome TEXT NOT NULL,
-    duration REAL NOT NULL DEFAULT 0,
-    error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS audit_at ON audit(at)
-"""
 
 
 @dataclass(frozen=True)
@@ -69,7 +52,7 @@ class AuditUnavailable(errors.SupbotError):
 class AuditLog:
     def __init__(self, store: Store) -> None:
         self.store = store
-        store.ensure(SCHEMA)
+        store.ensure()  # a state that cannot be used stops the start here
         self.listeners: list[Callable[[AuditEntry], None]] = []
 
     def record(
@@ -93,6 +76,8 @@ class AuditLog:
         self, actor: str, surface: str, action: str, targets: list[str], channel: str = ""
     ) -> list[AuditEntry]:
         """Record attempts on `targets` before acting; AuditUnavailable means: do not act."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         # One transaction: all attempts are on record, or none is and nothing runs.
         try:
             with self.store.transaction():
@@ -100,10 +85,7 @@ class AuditLog:
                     self._insert(AuditEntry(0.0, actor, surface, channel, action, t, STARTED))
                     for t in targets
                 ]
-        except (sqlite3.Error, OSError, errors.StateUnavailable) as exc:  # BEGIN/COMMIT failed
-            with self.store.connect() as db, contextlib.suppress(sqlite3.Error):
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
+        except (SQLAlchemyError, OSError, errors.StateUnavailable) as exc:  # BEGIN/COMMIT
             raise unavailable(exc) from None
 
     @contextlib.contextmanager
@@ -123,14 +105,15 @@ class AuditLog:
     ) -> AuditEntry:
         """Complete an attempt with its outcome. The action already happened: a failure to
         write is logged, not raised, and listeners hear of the outcome all the same."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from bot.storage import audit
+
         done = replace(entry, outcome=outcome, duration=duration, error=visible(error))
         try:
             with self.store.connect() as db:
-                db.execute(
-                    "UPDATE audit SET outcome=?, duration=?, error=? WHERE id=?",
-                    (outcome, duration, done.error, entry.id),
-                )
-        except (sqlite3.Error, OSError, errors.StateUnavailable):
+                audit.complete(db, entry.id, outcome, duration, done.error)
+        except (SQLAlchemyError, OSError, errors.StateUnavailable):
             log.exception(
                 "audit row %d stays 'started': its outcome %s was not saved", entry.id, outcome
             )
@@ -138,41 +121,46 @@ class AuditLog:
         return done
 
     def _insert(self, given: AuditEntry) -> AuditEntry:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from bot.storage import audit
+
         text = {k: visible(v) for k, v in asdict(given).items() if isinstance(v, str)}
         entry = AuditEntry(**{**asdict(given), **text, "at": time.time()})
-        row = {k: v for k, v in asdict(entry).items() if k != "id"}
         try:
             with self.store.connect() as db:
-                cur = db.execute(
-                    f"INSERT INTO audit({', '.join(row)}) VALUES ({','.join('?' * len(row))})",
-                    tuple(row.values()),
-                )
-        except (sqlite3.Error, OSError) as exc:
+                new_id = audit.add(db, entry)
+        except (SQLAlchemyError, OSError) as exc:  # not a condition of the database (a trigger…)
             raise unavailable(exc) from None
-        return replace(entry, id=cur.lastrowid or 0)
+        return replace(entry, id=new_id)
 
     def _tell(self, entry: AuditEntry) -> None:
         for listener in self.listeners:
             listener(entry)
 
     def since(self, seconds: float | None = None, limit: int = 1000) -> list[AuditEntry]:
+        """The newest `limit` entries of the last `seconds` (all when None), oldest first."""
+        from bot.storage import audit
+
         cutoff = time.time() - seconds if seconds else 0.0
         with self.store.connect() as db:
-            rows = db.execute(
-                "SELECT * FROM audit WHERE at >= ? ORDER BY id DESC LIMIT ?", (cutoff, limit)
-            ).fetchall()
-        return [AuditEntry(**dict(r)) for r in reversed(rows)]
+            return audit.since(db, cutoff, limit)
 
     def prune(self, retention: float) -> int:
+        """Forget the entries older than `retention` seconds; how many."""
+        from bot.storage import audit
+
         with self.store.connect() as db:
-            cur = db.execute("DELETE FROM audit WHERE at < ?", (time.time() - retention,))
-        return cur.rowcount
+            return audit.prune(db, time.time() - retention)
 
 
 def unavailable(exc: BaseException) -> AuditUnavailable:
-    log.error("audit log write failed: %s", exc)
+    # The driver's own words (SQLAlchemy wraps them with the statement), first line only.
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    said = reason[0] if reason else type(exc).__name__
+    log.error("audit log write failed: %s", said)
     return AuditUnavailable(
-        f"Not done: the audit log could not record it ({exc}). Nothing was changed; "
+        f"Not done: the audit log could not record it ({said}). Nothing was changed; "
         "free space on supbot's state volume or check its database, then try again."
     )
 

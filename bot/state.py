@@ -46,6 +46,8 @@ Record = TypeVar("Record", bound="DataclassInstance")
 
 DB_NAME = "supbot.db"
 BACKOFF_MAX = 15.0  # seconds between attempts on an unreachable server, at most
+WROTE = "supbot_wrote"  # Connection.info: the block changed rows (bot/storage/runtime.py)
+WRITE_PROBLEMS = ("full", "readonly")  # conditions only a write that succeeds clears
 
 
 @dataclass(frozen=True)
@@ -119,12 +121,14 @@ class Store:
             backend = self._ready_backend()
             self._local.topics = set()
             with backend.block(write) as conn:
+                conn.info.pop(WROTE, None)
                 self._local.conn = conn
                 try:
                     yield conn
                 finally:
                     self._local.conn = None
-            self._succeeded()
+                wrote = bool(conn.info.pop(WROTE, False))
+            self._succeeded(wrote)
             if self._local.topics:
                 self._waiters.wake(self._local.topics)
 
@@ -224,11 +228,17 @@ class Store:
         if self._problem is not None and time.monotonic() < self._retry_at:
             raise StateUnavailable(self._problem[1])
 
-    def _succeeded(self) -> None:
-        if self._problem is not None:
+    def _succeeded(self, wrote: bool) -> None:
+        if self._problem is None:
+            return
+        if self._problem[0] in WRITE_PROBLEMS:
+            if not wrote:  # a read works on a full disk: only a write says it is over
+                return
+            log.info("state database %s is writable again", self.shown)
+        else:
             log.info("state database %s answers again", self.shown)
-            self._problem = None
-            self._backoff = 0.0
+        self._problem = None
+        self._backoff = 0.0
 
     def health(self) -> str | None:
         """None when the state database answers and the last use worked; else why not.

@@ -146,13 +146,27 @@ def services(supervisor: EmbeddedSupervisor, tmp_path: Path) -> Iterator[Service
     svc.close()
 
 
-def break_audit(svc: Services) -> None:
-    """The audit table refuses writes the way a full disk does (SQLITE_FULL's message)."""
-    with svc.store.connect() as db:
-        db.execute(
+def break_audit(target: Services | Store) -> None:
+    """The audit table refuses writes the way a full disk does (SQLITE_FULL's message): a
+    trigger that raises, on either engine."""
+    from sqlalchemy import text
+
+    store = target if isinstance(target, Store) else target.store
+    if store.postgresql:
+        ddl = [
+            "CREATE FUNCTION audit_full() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'database or disk is full'; END $$",
+            "CREATE TRIGGER audit_full BEFORE INSERT ON audit "
+            "FOR EACH ROW EXECUTE FUNCTION audit_full()",
+        ]
+    else:
+        ddl = [
             "CREATE TRIGGER audit_full BEFORE INSERT ON audit "
             "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
-        )
+        ]
+    with store.connect() as db:
+        for statement in ddl:
+            db.execute(text(statement))
 
 
 # --- the state on both engines -------------------------------------------------------------

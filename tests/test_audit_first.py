@@ -4,11 +4,13 @@ attempt first and complete it after; when the attempt cannot be written nothing 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.audit import AuditUnavailable
 from bot.auth import Access
 from bot.domain import ProcessInfo
 from bot.services import Services
+from bot.storage.tables import alert_snoozes
 from bot.supervisor.client import NodeClient
 from tests.conftest import break_audit
 
@@ -51,7 +53,7 @@ def test_no_record_no_snooze(services: Services) -> None:
     reply = services.dispatcher.run_text(operator(services), "snooze web 1h")
     assert "Not done: the audit log could not record it" in getattr(reply, "text", "")
     with services.store.connect() as db:
-        assert db.execute("SELECT COUNT(*) FROM alert_snoozes").fetchone()[0] == 0
+        assert db.execute(select(func.count()).select_from(alert_snoozes)).scalar_one() == 0
 
 
 def test_snooze_and_unsnooze_are_one_completed_row_each(services: Services) -> None:

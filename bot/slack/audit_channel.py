@@ -27,14 +27,6 @@ OUTCOMES = {
     STARTED: "started, no outcome recorded (yet)",
 }
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_feed (
-    channel TEXT PRIMARY KEY,
-    last_id INTEGER NOT NULL,
-    last_at REAL NOT NULL
-)
-"""
-
 # An entry is posted once its outcome is known. An attempt whose outcome never came (the
 # process died mid-action) is posted as it stands after ATTEMPT_STALE.
 ATTEMPT_STALE = 3600.0
@@ -69,7 +61,6 @@ class AuditFeed:
 
     def __init__(self, store: Store, audit: AuditLog, channel: str) -> None:
         self.store, self.audit, self.channel = store, audit, channel
-        store.ensure(SCHEMA)
         self.alerts = AlertStore(store)
         self.alerts.ensure()
 
@@ -95,28 +86,27 @@ class AuditFeed:
     def _cursor(self) -> tuple[int, float] | None:
         """This channel's cursor; placed at the newest entry the first time (history from
         before the channel was configured is not posted)."""
+        from bot.storage import audit
+
         with self.store.connect() as db:
-            row = db.execute(
-                "SELECT last_id, last_at FROM audit_feed WHERE channel=?", (self.channel,)
-            ).fetchone()
-        if row is not None:
-            return int(row[0]), float(row[1])
+            found = audit.cursor(db, self.channel)
+        if found is not None:
+            return found
         newest = self.audit.since(None, 1)
         top, at = (newest[0].id, newest[0].at) if newest else (0, time.time())
         with self.store.connect() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO audit_feed(channel, last_id, last_at) VALUES (?,?,?)",
-                (self.channel, top, at),
-            )
+            audit.place_cursor(db, self.channel, top, at)
         return None
 
     def _queue(self, entries: list[AuditEntry]) -> int:
+        from bot.storage import audit
+
         now, queued = time.time(), 0
         with self.store.transaction() as db:
             # Re-read under the write lock: another process may have queued some meanwhile.
-            last_id, last_at = db.execute(
-                "SELECT last_id, last_at FROM audit_feed WHERE channel=?", (self.channel,)
-            ).fetchone()
+            found = audit.cursor(db, self.channel)
+            assert found is not None, "placed by _cursor() before anything is queued"
+            last_id, last_at = found
             queue = self.alerts.within(db)
             behind = False  # an unsettled entry holds the cursor (not the entries after it)
             for entry in entries:
@@ -131,8 +121,5 @@ class AuditFeed:
                     queued += 1
                 if not behind:
                     last_id, last_at = entry.id, entry.at
-            db.execute(
-                "UPDATE audit_feed SET last_id=?, last_at=? WHERE channel=?",
-                (last_id, last_at, self.channel),
-            )
+            audit.move_cursor(db, self.channel, last_id, last_at)
         return queued

@@ -6,12 +6,6 @@ import time
 
 from bot.state import Store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS slack_events (
-    event_id TEXT PRIMARY KEY,
-    at REAL NOT NULL
-)
-"""
 KEEP = 3600.0  # Slack retries within minutes
 
 
@@ -19,11 +13,8 @@ def first_delivery(store: Store, event_id: str) -> bool:
     """True the first time an event_id is seen by any supbot process."""
     if not event_id:
         return True
-    store.ensure(SCHEMA)
-    now = time.time()
+    from bot.storage import slack_events
+
+    # A write block: two processes handed the same retry agree on which one saw it first.
     with store.transaction() as db:
-        db.execute("DELETE FROM slack_events WHERE at < ?", (now - KEEP,))
-        cur = db.execute(
-            "INSERT OR IGNORE INTO slack_events(event_id, at) VALUES (?, ?)", (event_id, now)
-        )
-        return cur.rowcount == 1
+        return slack_events.remember(db, event_id, time.time(), KEEP)

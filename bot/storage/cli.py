@@ -1,5 +1,6 @@
-"""`supbot db upgrade` and `supbot db status`: the state schema's version, on SQLite or
-PostgreSQL. They read the configuration only (no supervisord, no Slack)."""
+"""`supbot db upgrade|status|copy`: the state schema's version, on SQLite or PostgreSQL, and
+moving a SQLite state into PostgreSQL. They read the configuration only (no supervisord, no
+Slack)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,20 @@ def _configure(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="db_action", required=True, metavar="ACTION")
     actions.add_parser("upgrade", help="bring the schema to this version's (idempotent)")
     actions.add_parser("status", help="engine, URL and schema version: current and newest")
+    copy = actions.add_parser(
+        "copy", help="copy the SQLite state ([storage] dir) into PostgreSQL, every row"
+    )
+    copy.add_argument(
+        "--to",
+        metavar="URL",
+        help="postgresql://user@host/database (default: the configured [storage] url)",
+    )
+    copy.add_argument(
+        "--password-env", metavar="NAME", help="the environment variable holding its password"
+    )
+    copy.add_argument(
+        "--force", action="store_true", help="replace the rows the target already holds"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -33,6 +48,10 @@ def _run(args: argparse.Namespace) -> int:
     # Alembic's INFO lines (plugins, "Context impl") say nothing a user needs: ours do.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = load_settings(args.config)
+    if args.db_action == "copy":
+        from bot.storage.copy_cli import copy_command
+
+        return copy_command(args, settings.storage)
     db = open_database(settings.storage)
     try:
         if args.db_action == "upgrade":

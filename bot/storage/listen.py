@@ -88,6 +88,7 @@ class Waiter:
             return False
         import psycopg
 
+        assert self._url is not None, "only PostgreSQL waiters listen"
         try:
             conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
             conn.execute(f'LISTEN "{PREFIX}{self.topic}"')

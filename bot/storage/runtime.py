@@ -23,13 +23,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import SingletonThreadPool
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from bot.state import DB_NAME, Where
+from bot.state import DB_NAME, WROTE, Where
 from bot.storage.tables import SCHEMA_VERSION, metadata
 
 log = logging.getLogger("supbot.state")
@@ -51,6 +52,7 @@ class Backend:
         self._lock = threading.Lock()
         self.engine = self._postgresql() if self.postgresql else self._sqlite()
         event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "after_cursor_execute", _note_write)
 
     # --- engines ---------------------------------------------------------------------------
 
@@ -165,6 +167,14 @@ class Backend:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _note_write(
+    conn: Connection, cursor: object, statement: str, params: object, context: Any, many: bool
+) -> None:
+    """The block changed rows (what clears a full or read-only condition: bot/state.py)."""
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        conn.info[WROTE] = True
 
 
 def create_all_sqlite(conn: sqlite3.Connection) -> None:

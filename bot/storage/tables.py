@@ -24,7 +24,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # The newest migration (bot/storage/migrations/versions/): what a process checks at start without
-# importing Alembic. tests/storage/test_migrations.py keeps it equal to the scripts' head.
+# importing Alembic. tests/storage/test_store.py keeps it equal to the scripts' head.
 SCHEMA_VERSION = "0003"
 
 RowId = BigInteger().with_variant(Integer(), "sqlite")

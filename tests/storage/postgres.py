@@ -53,12 +53,22 @@ class PostgresServer:
             shutil.chown(self.root, "postgres")
         data = self.root / "data"
         self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust")
+        self.resume()
+        self.started_in = time.monotonic() - began
+
+    def resume(self) -> None:
+        """Start the server on its data (again, after `pause()`), same port."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
-            str(self.bin / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.root / "log"),
-            "-o", options, "start",
+            str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-w", "-l",
+            str(self.root / "log"), "-o", options, "start",
         )  # fmt: skip
-        self.started_in = time.monotonic() - began
+
+    def pause(self) -> None:
+        """Stop the server as a crash would, keeping its data: clients find it unreachable."""
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -75,8 +85,6 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            self._run(
-                str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"
-            )
+            self.pause()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from bot.storage.engine import DRIVER
 from bot.storage.tables import metadata
+from tests.storage.support import ROOT, command, pg_engine, supbot, write_config
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "hunter2-s3cret"
-NODES = '[[nodes]]\nname = "l"\nurl = "unix:///nonexistent.sock"\n'
-
-
-def write_config(tmp: Path, storage: str) -> Path:
-    path = tmp / "supbot.toml"
-    path.write_text(f"[storage]\n{storage}\n{NODES}")
-    return path
-
-
-def command(config: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "bot", "--config", str(config), *args]
-
-
-def supbot(
-    config: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command(config, *args),
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def pg_engine(url: str) -> sa.Engine:
-    return sa.create_engine(url.replace("postgresql://", f"{DRIVER}://", 1))
 
 
 def table_names(url: str) -> set[str]:
@@ -67,7 +37,7 @@ def test_upgrade_on_an_empty_postgresql_creates_every_table(pg_url: str, tmp_pat
     assert done.returncode == 0, done.stderr
     assert (
         done.stdout.strip()
-        == f"postgresql {pg_url.replace('postgresql', DRIVER)}: schema none → 0002"
+        == f"postgresql {pg_url.replace('postgresql', DRIVER)}: schema none → 0003"
     )
     assert table_names(pg_url) == set(metadata.tables) | {"alembic_version"}
     engine = pg_engine(pg_url)
@@ -89,8 +59,8 @@ def test_upgrade_is_idempotent(pg_url: str, tmp_path: Path) -> None:
     assert supbot(config, "db", "upgrade").returncode == 0
     again = supbot(config, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip().endswith("schema up to date (0002)")
-    assert versions(pg_url) == ["0002"]
+    assert again.stdout.strip().endswith("schema up to date (0003)")
+    assert versions(pg_url) == ["0003"]
 
 
 def test_four_processes_upgrading_at_once_apply_the_migrations_once(
@@ -110,8 +80,8 @@ def test_four_processes_upgrading_at_once_apply_the_migrations_once(
     outcomes = [(p.wait(timeout=90), *p.communicate()) for p in procs]
     assert [rc for rc, _, _ in outcomes] == [0, 0, 0, 0], [err for _, _, err in outcomes]
     outs = sorted(out.strip().rpartition(": ")[2] for _, out, _ in outcomes)
-    assert outs == ["schema none → 0002", *["schema up to date (0002)"] * 3]
-    assert versions(pg_url) == ["0002"]
+    assert outs == ["schema none → 0003", *["schema up to date (0003)"] * 3]
+    assert versions(pg_url) == ["0003"]
     assert table_names(pg_url) == set(metadata.tables) | {"alembic_version"}
 
 
@@ -123,7 +93,7 @@ def test_status_says_what_to_run_then_up_to_date(pg_url: str, tmp_path: Path) ->
     assert before.stdout.splitlines() == [
         "engine: postgresql",
         f"url: {shown}",
-        "schema: none (newest: 0002)",
+        "schema: none (newest: 0003)",
         "auto_upgrade: off",
     ]
     assert before.stderr.strip() == (
@@ -132,7 +102,7 @@ def test_status_says_what_to_run_then_up_to_date(pg_url: str, tmp_path: Path) ->
     supbot(config, "db", "upgrade")
     after = supbot(config, "db", "status")
     assert after.returncode == 0, after.stderr
-    assert "schema: 0002 (newest: 0002)" in after.stdout.splitlines()
+    assert "schema: 0003 (newest: 0003)" in after.stdout.splitlines()
 
 
 def test_the_password_is_never_shown(pg_url: str, tmp_path: Path) -> None:
@@ -169,14 +139,3 @@ def test_bad_urls_are_reported_by_check_config(tmp_path: Path) -> None:
         assert done.returncode == 2, done.stdout
         assert "storage.url" in done.stderr and words in done.stderr, done.stderr
         assert SECRET not in done.stderr and "Traceback" not in done.stderr
-
-
-def test_runtime_commands_refuse_a_postgresql_url(pg_url: str, tmp_path: Path) -> None:
-    config = write_config(tmp_path, f'url = "{pg_url}"')
-    for args in (("status",), ("listen",), ("scheduler",)):
-        done = supbot(config, *args)
-        assert done.returncode == 2, (args, done.stderr)
-        assert done.stderr.strip().splitlines()[-1] == (
-            "supbot: state on PostgreSQL is not available yet in this version: "
-            "only `supbot db upgrade|status` use it"
-        )

@@ -11,6 +11,8 @@ Revises: 0002
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,13 +25,22 @@ ZERO = sa.text("0")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("heartbeats") as batch:
-        batch.add_column(sa.Column("started", sa.Float(), nullable=False, server_default=ZERO))
-        batch.add_column(sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO))
-    with op.batch_alter_table("job_runs") as batch:
-        batch.add_column(sa.Column("lock_key", sa.Text()))
-        batch.add_column(sa.Column("slot_key", sa.Text()))
-        batch.add_column(sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO))
+    # Plain ADD COLUMN on both engines. Not batch mode: on SQLite it rebuilds the table, and the
+    # rebuilt job_runs lost AUTOINCREMENT (and its sqlite_sequence row), so ids of deleted runs
+    # could come back.
+    beats: list[sa.Column[Any]] = [
+        sa.Column("started", sa.Float(), nullable=False, server_default=ZERO),
+        sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO),
+    ]
+    runs: list[sa.Column[Any]] = [
+        sa.Column("lock_key", sa.Text()),
+        sa.Column("slot_key", sa.Text()),
+        sa.Column("lease_until", sa.Float(), nullable=False, server_default=ZERO),
+    ]
+    for column in beats:
+        op.add_column("heartbeats", column)
+    for column in runs:
+        op.add_column("job_runs", column)
     op.create_index("job_runs_lock", "job_runs", ["lock_key"], unique=True)
     op.create_index("job_runs_slot", "job_runs", ["slot_key"], unique=True)
     op.create_table(
@@ -47,9 +58,7 @@ def downgrade() -> None:
     op.drop_table("leases")
     op.drop_index("job_runs_slot", "job_runs")
     op.drop_index("job_runs_lock", "job_runs")
-    with op.batch_alter_table("job_runs") as batch:
-        for name in ("lease_until", "slot_key", "lock_key"):
-            batch.drop_column(name)
-    with op.batch_alter_table("heartbeats") as batch:
-        batch.drop_column("lease_until")
-        batch.drop_column("started")
+    for name in ("lease_until", "slot_key", "lock_key"):
+        op.drop_column("job_runs", name)  # SQLite ≥ 3.35 drops a column in place
+    for name in ("lease_until", "started"):
+        op.drop_column("heartbeats", name)
