@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.scheduler.jobs import JobBusy
-from bot.scheduler.store import JobRun
+from bot.storage.jobs import JobRun
 from tests.scheduler.conftest import (
     NEVER,
     admin,
