@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.scheduler.store import History  # noqa: E402
 from bot.state import Store  # noqa: E402
+from bot.storage.jobs import History  # noqa: E402
 
 CONFIG = """
 [storage]

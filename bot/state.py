@@ -289,7 +289,7 @@ def _where(storage: StorageSettings) -> Where:
     )
 
 
-def from_row(kind: type[Record], row: Mapping[str, Any], **decoded: Any) -> Record:
+def from_row(kind: type[Record], row: Mapping[Any, Any], **decoded: Any) -> Record:
     """A `kind` from the columns named like its fields; `decoded` gives the fields whose
     column needs turning into the field's value (JSON, NULL → default)."""
     plain = {f.name: row[f.name] for f in fields(kind) if f.init and f.name not in decoded}

@@ -16,8 +16,6 @@ from sqlalchemy import update
 from bot.audit import AuditLog, AuditUnavailable
 from bot.cli import main
 from bot.errors import StateUnavailable
-from bot.scheduler.locks import SUPERVISED, Locks
-from bot.scheduler.store import History
 from bot.state import DB_NAME, Store
 from bot.storage.tables import audit
 from tests.conftest import break_audit, storage_settings
@@ -236,21 +234,6 @@ def test_a_file_that_is_not_a_database_stops_the_start_with_one_line(
         "move it aside (or restore a backup) and restart; supbot creates a new one when none "
         "is there"
     ]
-
-
-def test_a_run_of_this_process_that_nobody_supervises_is_closed_by_the_next_reap(
-    tmp_path: Path,
-) -> None:
-    locks = Locks(History(Store(tmp_path)), lambda path: "")
-    claim = locks.claim("backup", True, "cli")
-    assert locks.reap_all() == []  # its thread is supervising it: the lock holds
-    # The thread ended without recording the outcome (the state database was full): the
-    # launcher forgets the run, and the next reap closes it instead of leaving it `running`.
-    SUPERVISED.discard(claim.run_id)
-    assert locks.reap_all() == [claim.run_id]
-    run = History(Store(tmp_path)).get(claim.run_id)
-    assert run is not None and run.status == "interrupted"
-    assert run.error == "supbot could not record how this run ended (see its log)"
 
 
 def test_a_slack_event_is_a_first_delivery_once_across_stores(

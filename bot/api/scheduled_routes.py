@@ -19,9 +19,9 @@ from bot.scheduler.jobs import JobView, UnknownJob
 from bot.scheduler.laravel_jobs import UnknownLaravel
 from bot.scheduler.laravel_json import laravel_list_json
 from bot.scheduler.laravel_verbs import laravel_run
-from bot.scheduler.store import JobRun
 from bot.scheduler.verbs import jobs_reply
 from bot.services import Services
+from bot.storage.jobs import JobRun
 from bot.usertext import quote as typed
 
 MAX_WAIT = 3600

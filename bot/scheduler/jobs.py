@@ -21,13 +21,14 @@ from bot.runs.alive import process_alive
 from bot.runs.execute import read_tail
 from bot.scheduler import cron
 from bot.scheduler.launch import Launcher
-from bot.scheduler.locks import Claim, Locks
-from bot.scheduler.store import History, JobRun
+from bot.scheduler.locks import Claim, Locks, busy_message
 from bot.state import Store
+from bot.storage.job_requests import JobRequest
+from bot.storage.jobs import History, JobRun
 from bot.usertext import quote
 
 RUNNER = "scheduler"  # heartbeat name
-HEARTBEAT_FRESH = 5.0  # seconds; the runner beats every second
+HEARTBEAT_FRESH = 5.0  # seconds (its lease, in database time); the runner beats every second
 PICKUP_WAIT = 3.0  # how long a requester waits for the runner before running the job itself
 
 SURFACE_TRIGGER = {"slash": "slack", "button": "slack", "home": "slack"}
@@ -80,8 +81,12 @@ class JobService:
         row = self.store.last_heartbeat(RUNNER)
         if row is None:
             return RunnerStatus(False)
-        fresh = time.time() - row["seen"] < HEARTBEAT_FRESH
-        live = fresh and process_alive(row["pid"], 0.0, row["host"])
+        if row["lease_until"]:  # database time: a runner on another host is judged by it
+            with self.store.connect() as db:
+                fresh = row["lease_until"] > self.store.now(db)
+        else:
+            fresh = time.time() - row["seen"] < HEARTBEAT_FRESH
+        live = fresh and process_alive(row["pid"], row["started"], row["host"])
         stopping = row["detail"] == "stopping"
         return RunnerStatus(live and not stopping, row["pid"], row["seen"], stopping)
 
@@ -203,25 +208,25 @@ class JobService:
             request = launcher.queue(job.name, trigger, actor, slot)
             deadline = time.monotonic() + PICKUP_WAIT
             while time.monotonic() < deadline:
-                row = launcher.request(request)
-                if row is not None and row["state"] != "pending":
-                    return self._answered(job, row["state"], row["run_id"], row["error"])
+                found = launcher.request(request)
+                if found is not None and found.state != "pending":
+                    return self._answered(job, found)
                 time.sleep(0.05)
-            row = launcher.request(request)
-            if row is not None and row["state"] == "pending":
-                return self._claimed(job, launcher.take(row), slot)
-            assert row is not None
-            return self._answered(job, row["state"], row["run_id"], row["error"])
+            found = launcher.request(request)
+            assert found is not None
+            if found.state == "pending":
+                return self._claimed(job, launcher.take(found), slot)
+            return self._answered(job, found)
         return self._claimed(job, launcher.start(job, trigger, actor, slot), slot)
 
-    def _answered(self, job: JobSettings, state: str, run_id: int | None, error: str) -> JobRun:
-        if state == "started" and run_id:
-            run = self.runs.get(run_id)
+    def _answered(self, job: JobSettings, request: JobRequest) -> JobRun:
+        if request.state == "started" and request.run_id:
+            run = self.runs.get(request.run_id)
             assert run is not None
             return run
-        if state == "taken":  # being claimed this very moment: wait for its answer
+        if request.state == "taken":  # being claimed this very moment: wait for its answer
             raise JobBusy(f"`{job.name}` is being started by another process; try History.")
-        raise JobBusy(error or f"`{job.name}` was not started.")
+        raise JobBusy(request.error or f"`{job.name}` was not started.")
 
     def _claimed(self, job: JobSettings, claim: Claim, slot: float | None) -> JobRun:
         if claim.run_id:
@@ -229,8 +234,6 @@ class JobService:
             assert run is not None
             return run
         if claim.blocker is not None:
-            from bot.scheduler.locks import busy_message
-
             raise JobBusy(busy_message(claim.blocker))
         if claim.slot_taken:
             raise JobBusy(f"`{job.name}` already ran for this scheduled time.")

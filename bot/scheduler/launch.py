@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import threading
 import time
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from bot.config import JobSettings, Settings
 from bot.errors import StateUnavailable
 from bot.redact import Redactor
 from bot.runs.execute import ProgramMissing, environment, start, supervise
 from bot.scheduler import cron, notify
-from bot.scheduler.locks import SUPERVISED, Claim, Locks
-from bot.scheduler.store import History, JobRun
+from bot.scheduler.locks import SUPERVISED, Claim, LeaseKeeper, Locks
 from bot.secret_values import own_secret_values
+from bot.storage import job_requests
+from bot.storage.job_requests import JobRequest
+from bot.storage.jobs import History, JobRun
+
+JOBS_TOPIC = "jobs"  # notified when a run-now request is queued: the runner starts it at once
 
 log = logging.getLogger("supbot.scheduler")
 
@@ -38,6 +43,7 @@ class Launcher:
         self.cancel = threading.Event()  # set when a shutdown's grace period runs out
         self.threads: dict[int, threading.Thread] = {}
         self._secrets = own_secret_values(settings)
+        self.leases = LeaseKeeper(locks, lambda: list(self.threads))
 
     def job(self, name: str) -> JobSettings | None:
         return next((j for j in self.settings.jobs if j.name == name), None)
@@ -83,6 +89,7 @@ class Launcher:
         )
         self.threads[claim.run_id] = thread
         thread.start()
+        self.leases.wake()
         return claim
 
     def _supervise(self, job: JobSettings, run_id: int, proc, log_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -159,7 +166,7 @@ class Launcher:
         return None
 
     def _record_missed(
-        self, db: sqlite3.Connection, job: JobSettings, now: float
+        self, db: Connection, job: JobSettings, now: float
     ) -> tuple[list[float], bool]:
         last = self.history.last_evaluated(db, job.name)
         if last is None:  # first sight of this job: nothing can have been missed
@@ -187,38 +194,30 @@ class Launcher:
     # --- run-now requests -------------------------------------------------------------------
 
     def queue(self, job: str, trigger: str, actor: str, slot: float | None = None) -> int:
-        with self.history.store.connect() as db:
-            cur = db.execute(
-                "INSERT INTO job_requests(job, trigger, actor, slot, requested) VALUES (?,?,?,?,?)",
-                (job, trigger, actor, slot, time.time()),
-            )
-        return int(cur.lastrowid or 0)
+        """Queue a run-now request and wake the runner (at once on PostgreSQL)."""
+        store = self.history.store
+        with store.connect() as db:
+            request = job_requests.queue(db, job, trigger, actor, slot, time.time())
+            store.notify(db, JOBS_TOPIC)
+        return request
 
-    def request(self, request_id: int) -> sqlite3.Row | None:
+    def request(self, request_id: int) -> JobRequest | None:
         with self.history.store.connect() as db:
-            row: sqlite3.Row | None = db.execute(
-                "SELECT * FROM job_requests WHERE id=?", (request_id,)
-            ).fetchone()
-        return row
+            return job_requests.get(db, request_id)
 
-    def pending(self) -> list[sqlite3.Row]:
+    def pending(self) -> list[JobRequest]:
         with self.history.store.connect() as db:
-            return db.execute(
-                "SELECT * FROM job_requests WHERE state='pending' ORDER BY id"
-            ).fetchall()
+            return job_requests.pending(db)
 
-    def take(self, row: sqlite3.Row) -> Claim:
+    def take(self, request: JobRequest) -> Claim:
         """Serve one queued request (the runner's loop, or a requester tired of waiting)."""
-        job = self.job(row["job"])
+        job = self.job(request.job)
         if job is None:
+            gone = f"`{request.job}` is not configured any more."
             with self.history.store.connect() as db:
-                db.execute(
-                    "UPDATE job_requests SET state='refused', error=? WHERE id=? "
-                    "AND state='pending'",
-                    (f"`{row['job']}` is not configured any more.", row["id"]),
-                )
+                job_requests.refuse_pending(db, request.id, gone)
             return Claim(gone=True)
-        return self.start(job, row["trigger"], row["actor"], row["slot"], row["id"])
+        return self.start(job, request.trigger, request.actor, request.slot, request.id)
 
     def last_run(self, job: str) -> JobRun | None:
         return self.history.last(job)

@@ -17,7 +17,7 @@ from typing import Any
 from bot.config import Settings
 from bot.render.blocks import button, context, preformatted, section
 from bot.replies import Choice
-from bot.scheduler.store import History, JobRun, run_from_row
+from bot.storage.jobs import History, JobRun
 
 log = logging.getLogger("supbot.scheduler")
 OUTPUT_CHARS = 1500
@@ -65,12 +65,10 @@ def flush(settings: Settings, history: History) -> int:
     zones = {j.name: j.timezone for j in settings.jobs}
     sent = 0
     with history.store.transaction() as db:
-        rows = db.execute("SELECT * FROM job_runs WHERE notify_pending=1 ORDER BY id").fetchall()
-        for row in rows:
-            run = run_from_row(row)
-            payload = message(run, zones.get(run.job, settings.timezone), row["output"])
+        for run, output in history.notifications():  # joins this block
+            payload = message(run, zones.get(run.job, settings.timezone), output)
             alerts.within(db).enqueue(channel, "job", run.id, payload)
-            db.execute("UPDATE job_runs SET notify_pending=0 WHERE id=?", (run.id,))
+            history.mark_notified(run.id)
             sent += 1
     if sent:
         log.info("queued %d job alert(s) for %s", sent, channel)

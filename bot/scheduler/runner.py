@@ -1,8 +1,11 @@
 """`supbot scheduler`: the long-running runner (a supervisord program itself).
 
 Each pass: start the jobs whose slot has come (slots older than `grace` are recorded as missed),
-serve queued run-now requests, beat the heartbeat every second. It sleeps until the next slot
-(at most 0.2 s, so requests are served within a second). SIGHUP re-reads the config.
+serve queued run-now requests, beat the heartbeat every second (with a lease of
+HEARTBEAT_FRESH seconds of database time, by which other hosts judge it). Between passes it
+waits for a run-now request (`jobs` notifications) until the next slot: a request starts at once
+on PostgreSQL; on SQLite, where other processes cannot wake it, it waits at most 0.2 s.
+SIGHUP re-reads the config.
 SIGTERM / SIGINT: take no new runs, give running ones `stop_grace` seconds, then kill their
 process groups and record them as interrupted.
 """
@@ -15,15 +18,21 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.errors import ExitStatus, StateUnavailable
 from bot.runs.execute import TERM_GRACE
-from bot.scheduler.jobs import RUNNER, JobService
-from bot.scheduler.launch import Launcher
+from bot.scheduler.jobs import HEARTBEAT_FRESH, RUNNER, JobService
+from bot.scheduler.launch import JOBS_TOPIC, Launcher
+from bot.storage import heartbeats
+
+if TYPE_CHECKING:
+    from bot.storage.listen import Waiter
 
 log = logging.getLogger("supbot.scheduler")
 
-TICK = 0.2
+TICK = 0.2  # SQLite: how long a request from another process may wait
+TICK_NOTIFIED = 1.0  # PostgreSQL: requests wake the loop; this paces the heartbeat and SIGTERM
 REAP_EVERY = 5.0
 PRUNE_EVERY = 3600.0
 
@@ -45,6 +54,17 @@ class Runner:
         service.locks.reap_all()
         log.info("scheduler started (pid %d, %d jobs)", os.getpid(), len(service.settings.jobs))
         due: dict[str, float] = {}  # job name → its next slot
+        waiter = service.store.waiter(JOBS_TOPIC)
+        tick = TICK_NOTIFIED if service.store.postgresql else TICK
+        try:
+            self._loop(service, due, waiter, tick)
+        finally:
+            waiter.stop()
+        return self._shutdown(self.jobs())
+
+    def _loop(
+        self, service: JobService, due: dict[str, float], waiter: Waiter, tick: float
+    ) -> None:
         while not self.stopping.is_set():
             if self.jobs() is not service:
                 service, due = self.jobs(), {}
@@ -59,15 +79,16 @@ class Runner:
                 log.exception("scheduler pass failed; continuing")
                 self.stopping.wait(1.0)
                 continue
-            wake = min(due.values(), default=time.time() + TICK)
-            self.stopping.wait(min(max(wake - time.time(), 0.0), TICK))
-        return self._shutdown(service)
+            wake = min(due.values(), default=time.time() + tick)
+            if not self.stopping.is_set():
+                waiter.wait(min(max(wake - time.time(), 0.0), tick))
 
     def _tick(self, service: JobService, due: dict[str, float]) -> None:
         """One pass: heartbeat, due jobs, run-now requests, reaping and pruning."""
         now = time.time()
         if now - self._last["beat"] >= 1.0:
-            service.store.heartbeat(RUNNER, f"{len(service.settings.jobs)} jobs")
+            detail = f"{len(service.settings.jobs)} jobs"
+            service.store.heartbeat(RUNNER, detail, lease=HEARTBEAT_FRESH)
             self._last["beat"] = now
         for job in service.settings.jobs:
             if due.get(job.name, 0.0) <= now:
@@ -97,9 +118,6 @@ class Runner:
             for launcher in self._launchers:
                 launcher.wait_all(TERM_GRACE + 10.0)
         with service.store.connect() as db:
-            db.execute(
-                "UPDATE heartbeats SET seen=0, detail='stopped' WHERE name=? AND pid=?",
-                (RUNNER, os.getpid()),
-            )
+            heartbeats.stopped(db, RUNNER, os.getpid())
         log.info("scheduler stopped")
         return ExitStatus.OK

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from bot.runs.alive import HOST, my_start
 from bot.storage.tables import heartbeats
@@ -30,3 +30,9 @@ def beat(db: Connection, name: str, detail: str, lease: float, now: float) -> No
 def last(db: Connection, name: str) -> Mapping[str, Any] | None:
     found = db.execute(select(heartbeats).where(heartbeats.c.name == name)).mappings().first()
     return None if found is None else dict(found)
+
+
+def stopped(db: Connection, name: str, pid: int) -> None:
+    """`name` stopped on purpose (as this pid): not alive, no lease, said in its detail."""
+    mine = (heartbeats.c.name == name) & (heartbeats.c.pid == pid)
+    db.execute(update(heartbeats).where(mine).values(seen=0.0, lease_until=0.0, detail="stopped"))

@@ -199,7 +199,7 @@ alert_snoozes = Table(
     Column("suppressed", Integer, nullable=False, server_default=ZERO),
 )
 
-# --- scheduler (bot/scheduler/store.py; a `running` row is also the job's lock) -------------
+# --- scheduler (bot/storage/jobs.py, job_locks.py; a `running` row is also the job's lock) -------------
 job_runs = Table(
     "job_runs",
     metadata,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.auth import Access, Authorizer
-from bot.config import Settings
+from bot.config import Settings, StorageSettings
 from bot.services import Services
-from tests.conftest import make_settings, wait_until
+from tests.conftest import make_settings, storage_toml, wait_until
 
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,12 +55,16 @@ def job(name: str, schedule: str, code: str, **keys: str) -> str:
     return f'\n[[jobs]]\nname = "{name}"\nschedule = "{schedule}"\ncommand = {py(code)}\n{extra}'
 
 
-def settings_for(tmp: Path, extra: str) -> Settings:
-    return make_settings(tmp, BASE + extra)
+def settings_for(tmp: Path, extra: str, storage: StorageSettings | None = None) -> Settings:
+    """Settings (and tmp/supbot.toml) for `extra`; the state in tmp/state, or `storage`."""
+    base = BASE
+    if storage is not None:
+        base = base.replace('[storage]\ndir = "state"\n', storage_toml(storage))
+    return make_settings(tmp, base + extra)
 
 
-def build(tmp: Path, extra: str) -> Services:
-    return Services.build(settings_for(tmp, extra))
+def build(tmp: Path, extra: str, storage: StorageSettings | None = None) -> Services:
+    return Services.build(settings_for(tmp, extra, storage))
 
 
 def operator(services: Services, channel: str = "C0OPS", user: str = "U0OPER") -> Access:

@@ -108,6 +108,10 @@ def test_failures_are_queued_once_in_the_alerts_outbox_with_a_run_again_button(
 ) -> None:
     import json
 
+    from sqlalchemy import select
+
+    from bot.storage.tables import alert_outbox
+
     jobs = job("flaky", NEVER, 'print("db down"); raise SystemExit(1)')
     jobs += job("quiet", NEVER, "raise SystemExit(1)", notify='"never"')
     jobs += job("fine", NEVER, "pass")
@@ -115,7 +119,7 @@ def test_failures_are_queued_once_in_the_alerts_outbox_with_a_run_again_button(
     for name in ("flaky", "quiet", "fine"):
         svc.jobs.wait(svc.jobs.run_now(admin(), name).id, 10)
     with svc.store.connect() as db:
-        rows = db.execute("SELECT * FROM alert_outbox WHERE kind='job'").fetchall()
+        rows = db.execute(select(alert_outbox).where(alert_outbox.c.kind == "job")).mappings().all()
     assert [(r["channel"], r["ref"]) for r in rows] == [
         ("C0ALERTS", svc.jobs.history(admin(), "flaky")[0].id)
     ]

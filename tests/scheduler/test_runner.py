@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.scheduler.jobs import JobBusy
-from bot.scheduler.store import JobRun
+from bot.storage.jobs import JobRun
+from tests.conftest import storage_settings
 from tests.scheduler.conftest import (
     NEVER,
     admin,
@@ -42,10 +43,12 @@ def test_runner_runs_a_seconds_schedule_and_skips_overlapping_starts(
     assert svc.jobs.runs.skips("tick")[0] >= 1
 
 
-def test_run_now_is_started_by_the_live_runner(tmp_path: Path, runner_factory) -> None:
+def test_run_now_is_started_by_the_live_runner(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest, runner_factory
+) -> None:
     out = tmp_path / "parent.pid"
     code = f'import os; open("{out}", "w").write(str(os.getppid()))'
-    svc = build(tmp_path, job("who", NEVER, code))
+    svc = build(tmp_path, job("who", NEVER, code), storage_settings(engine, tmp_path, request))
     runner = runner_factory().start(svc)
     run = svc.jobs.wait(svc.jobs.run_now(admin(), "who").id, 10)
     assert run.status == "ok" and run.trigger == "cli"

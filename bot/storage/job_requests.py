@@ -1,0 +1,71 @@
+"""Run-now requests (table job_requests): queued by whoever asks, served by the live runner.
+
+A request is `pending` until a claimer takes it (`taken`, atomically: only one may), then
+answered `started` (with the run's id) or `refused` (with why). Functions run in the caller's
+block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from bot.state import from_row
+from bot.storage.tables import job_requests
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One run-now request and, once answered, its outcome."""
+
+    id: int
+    job: str
+    trigger: str
+    actor: str
+    slot: float | None
+    requested: float
+    state: str  # pending taken started refused
+    run_id: int | None = None
+    error: str = ""
+
+
+def queue(
+    db: Connection, job: str, trigger: str, actor: str, slot: float | None, now: float
+) -> int:
+    row = {"job": job, "trigger": trigger, "actor": actor, "slot": slot, "requested": now}
+    return int(
+        db.execute(insert(job_requests).values(**row).returning(job_requests.c.id)).scalar_one()
+    )
+
+
+def get(db: Connection, request_id: int) -> JobRequest | None:
+    query = select(job_requests).where(job_requests.c.id == request_id)
+    row = db.execute(query).mappings().first()
+    return None if row is None else from_row(JobRequest, row)
+
+
+def pending(db: Connection) -> list[JobRequest]:
+    query = select(job_requests).where(job_requests.c.state == "pending")
+    rows = db.execute(query.order_by(job_requests.c.id)).mappings().all()
+    return [from_row(JobRequest, r) for r in rows]
+
+
+def take(db: Connection, request_id: int) -> bool:
+    """pending → taken; False when another claimer took it first."""
+    return _set_if_pending(db, request_id, state="taken") > 0
+
+
+def refuse_pending(db: Connection, request_id: int, error: str) -> bool:
+    """A request nobody can serve (its job is gone) is refused, unless already taken."""
+    return _set_if_pending(db, request_id, state="refused", error=error) > 0
+
+
+def answer(db: Connection, request_id: int, state: str, run_id: int, error: str) -> None:
+    values = {"state": state, "run_id": run_id or None, "error": error}
+    db.execute(update(job_requests).where(job_requests.c.id == request_id).values(**values))
+
+
+def _set_if_pending(db: Connection, request_id: int, **values: str) -> int:
+    mine = (job_requests.c.id == request_id) & (job_requests.c.state == "pending")
+    return int(db.execute(update(job_requests).where(mine).values(**values)).rowcount)
