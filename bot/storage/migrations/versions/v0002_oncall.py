@@ -17,12 +17,15 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-COLUMNS = (
-    sa.Column("acked_by", sa.Text()),
-    sa.Column("acked_at", sa.Float()),
-    sa.Column("escalated", sa.Integer(), nullable=False, server_default=sa.text("0")),
-    sa.Column("note", sa.Text(), nullable=False, server_default=sa.text("''")),
-)
+
+def _columns() -> tuple[sa.Column[object], ...]:
+    """New Column objects each time: a Column belongs to one table once added."""
+    return (
+        sa.Column("acked_by", sa.Text()),
+        sa.Column("acked_at", sa.Float()),
+        sa.Column("escalated", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("note", sa.Text(), nullable=False, server_default=sa.text("''")),
+    )
 
 
 def _present() -> set[str]:
@@ -31,13 +34,13 @@ def _present() -> set[str]:
 
 def upgrade() -> None:
     present = _present()
-    for column in COLUMNS:
+    for column in _columns():
         if column.name not in present:
-            op.add_column("alert_incidents", column.copy())
+            op.add_column("alert_incidents", column)
 
 
 def downgrade() -> None:
     present = _present()
-    for column in reversed(COLUMNS):
+    for column in reversed(_columns()):
         if column.name in present:
             op.drop_column("alert_incidents", column.name)
