@@ -25,10 +25,10 @@ from bot import errors
 from bot.alerts import events  # noqa: E402
 from bot.alerts.records import ProcessEvent  # noqa: E402
 from bot.alerts.service import AlertsWorker  # noqa: E402
-from bot.alerts.storage.store import AlertStore  # noqa: E402
 from bot.config_load import load_settings  # noqa: E402
 from bot.embedded import EmbeddedSupervisor  # noqa: E402
 from bot.services import Services  # noqa: E402
+from bot.storage.alerts.store import AlertStore  # noqa: E402
 from bot.supervisor.client import NodeClient  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
 

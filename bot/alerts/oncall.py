@@ -13,8 +13,6 @@ from collections.abc import Callable
 
 from bot import errors
 from bot.alerts.records import Incident
-from bot.alerts.storage.store import AlertStore
-from bot.alerts.storage.tx import AlertTx
 from bot.audit import AuditLog
 from bot.auth import Access
 from bot.dispatch import Handler
@@ -23,6 +21,8 @@ from bot.grammar import Command, quote
 from bot.names import node_label
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
+from bot.storage.alerts.store import AlertStore
+from bot.storage.alerts.tx import AlertTx
 from bot.usertext import quote as typed
 
 NOTE_MAX = 500

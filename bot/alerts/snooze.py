@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 
 from bot import errors
-from bot.alerts.storage.store import AlertStore
-from bot.alerts.storage.tx import AlertTx
 from bot.audit import AuditLog
 from bot.auth import Access
 from bot.dispatch import Handler
@@ -20,6 +18,8 @@ from bot.grammar import Command, quote
 from bot.names import node_label
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
+from bot.storage.alerts.store import AlertStore
+from bot.storage.alerts.tx import AlertTx
 from bot.usertext import quote as typed
 
 DEFAULT = 3600.0

@@ -12,10 +12,11 @@ import logging
 import re
 import time
 
-from bot.alerts.storage.store import AlertStore
 from bot.audit import STARTED, AuditEntry, AuditLog
 from bot.render.blocks import code
 from bot.state import Store
+from bot.storage.alerts import feed
+from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.slack")
 
@@ -26,14 +27,6 @@ OUTCOMES = {
     "refused": "refused",
     STARTED: "started, no outcome recorded (yet)",
 }
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_feed (
-    channel TEXT PRIMARY KEY,
-    last_id INTEGER NOT NULL,
-    last_at REAL NOT NULL
-)
-"""
 
 # An entry is posted once its outcome is known. An attempt whose outcome never came (the
 # process died mid-action) is posted as it stands after ATTEMPT_STALE.
@@ -69,9 +62,7 @@ class AuditFeed:
 
     def __init__(self, store: Store, audit: AuditLog, channel: str) -> None:
         self.store, self.audit, self.channel = store, audit, channel
-        store.ensure(SCHEMA)
         self.alerts = AlertStore(store)
-        self.alerts.ensure()
 
     def feed(self) -> int:
         """Queue every settled entry after the cursor; returns how many were queued."""
@@ -96,27 +87,22 @@ class AuditFeed:
         """This channel's cursor; placed at the newest entry the first time (history from
         before the channel was configured is not posted)."""
         with self.store.connect() as db:
-            row = db.execute(
-                "SELECT last_id, last_at FROM audit_feed WHERE channel=?", (self.channel,)
-            ).fetchone()
-        if row is not None:
-            return int(row[0]), float(row[1])
+            found = feed.cursor(db, self.channel)
+        if found is not None:
+            return found
         newest = self.audit.since(None, 1)
         top, at = (newest[0].id, newest[0].at) if newest else (0, time.time())
         with self.store.connect() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO audit_feed(channel, last_id, last_at) VALUES (?,?,?)",
-                (self.channel, top, at),
-            )
+            feed.place(db, self.channel, top, at)
         return None
 
     def _queue(self, entries: list[AuditEntry]) -> int:
         now, queued = time.time(), 0
         with self.store.transaction() as db:
             # Re-read under the write lock: another process may have queued some meanwhile.
-            last_id, last_at = db.execute(
-                "SELECT last_id, last_at FROM audit_feed WHERE channel=?", (self.channel,)
-            ).fetchone()
+            found = feed.cursor(db, self.channel)
+            assert found is not None  # placed by _cursor(), never removed
+            last_id, last_at = found
             queue = self.alerts.within(db)
             behind = False  # an unsettled entry holds the cursor (not the entries after it)
             for entry in entries:
@@ -131,8 +117,5 @@ class AuditFeed:
                     queued += 1
                 if not behind:
                     last_id, last_at = entry.id, entry.at
-            db.execute(
-                "UPDATE audit_feed SET last_id=?, last_at=? WHERE channel=?",
-                (last_id, last_at, self.channel),
-            )
+            feed.move(db, self.channel, last_id, last_at)
         return queued

@@ -6,7 +6,7 @@ import time
 
 from bot.alerts import digest, digest_render
 from bot.alerts.routing import router
-from bot.alerts.storage.store import DIGEST_KEY
+from bot.storage.alerts.store import DIGEST_KEY
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.conftest import wait_until

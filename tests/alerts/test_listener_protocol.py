@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 from bot.alerts.listener import Listener
-from bot.alerts.storage.store import AlertStore
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
 
 
 def _event(name: str, payload: str, poolserial: int) -> str:

@@ -10,12 +10,12 @@ from pathlib import Path
 import requests
 
 from bot.alerts.escalation import Escalation
-from bot.alerts.storage import schema
-from bot.alerts.storage.store import AlertStore
 from bot.config_load import load_settings
 from bot.replies import MessageReply
 from bot.services import Services
 from bot.state import Store
+from bot.storage.alerts import schema
+from bot.storage.alerts.store import AlertStore
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import TOKEN, AlertEnv, MakeEnv, start_crashing
 from tests.api.conftest import serve, stop

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.alerts.service import AlertsWorker
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import AlertEnv, MakeEnv, deliver, finish, start_crashing
 from tests.conftest import wait_until

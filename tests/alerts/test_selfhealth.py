@@ -9,8 +9,8 @@ import time
 
 from bot.alerts.outbox import Outbox
 from bot.alerts.service import AlertsWorker
-from bot.alerts.storage.store import AlertStore
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
 from tests.alerts.conftest import MakeEnv
 from tests.conftest import wait_until
 

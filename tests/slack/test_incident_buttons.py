@@ -7,7 +7,7 @@ import time
 from bot.alerts import events
 from bot.alerts.incidents import IncidentEngine
 from bot.alerts.records import ProcessEvent
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 from tests.slack.harness import Harness
 
 

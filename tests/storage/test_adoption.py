@@ -8,12 +8,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.alerts.storage.store import AlertStore
 from bot.audit import AuditLog
 from bot.scheduler.store import History
 from bot.slack import audit_channel
 from bot.slack.event_dedup import first_delivery
 from bot.state import DB_NAME, Store
+from bot.storage.alerts.store import AlertStore
 from bot.storage.tables import metadata
 from tests.storage.test_db_cli import supbot, write_config
 
