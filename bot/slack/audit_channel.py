@@ -15,7 +15,6 @@ import time
 from bot.audit import STARTED, AuditEntry, AuditLog
 from bot.render.blocks import code
 from bot.state import Store
-from bot.storage.alerts import feed
 from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.slack")
@@ -86,22 +85,26 @@ class AuditFeed:
     def _cursor(self) -> tuple[int, float] | None:
         """This channel's cursor; placed at the newest entry the first time (history from
         before the channel was configured is not posted)."""
+        from bot.storage import audit
+
         with self.store.connect() as db:
-            found = feed.cursor(db, self.channel)
+            found = audit.cursor(db, self.channel)
         if found is not None:
             return found
         newest = self.audit.since(None, 1)
         top, at = (newest[0].id, newest[0].at) if newest else (0, time.time())
         with self.store.connect() as db:
-            feed.place(db, self.channel, top, at)
+            audit.place_cursor(db, self.channel, top, at)
         return None
 
     def _queue(self, entries: list[AuditEntry]) -> int:
+        from bot.storage import audit
+
         now, queued = time.time(), 0
         with self.store.transaction() as db:
             # Re-read under the write lock: another process may have queued some meanwhile.
-            found = feed.cursor(db, self.channel)
-            assert found is not None  # placed by _cursor(), never removed
+            found = audit.cursor(db, self.channel)
+            assert found is not None, "placed by _cursor() before anything is queued"
             last_id, last_at = found
             queue = self.alerts.within(db)
             behind = False  # an unsettled entry holds the cursor (not the entries after it)
@@ -117,5 +120,5 @@ class AuditFeed:
                     queued += 1
                 if not behind:
                     last_id, last_at = entry.id, entry.at
-            feed.move(db, self.channel, last_id, last_at)
+            audit.move_cursor(db, self.channel, last_id, last_at)
         return queued

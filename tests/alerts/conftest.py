@@ -19,6 +19,7 @@ from bot.config_load import load_settings
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
 from bot.supervisor.client import NodeClient
 from tests.conftest import short_tmp, wait_until
 from tests.fakes.slack import FakeSlack
@@ -87,12 +88,8 @@ class AlertEnv:
 
     def idle(self) -> bool:
         """Every recorded event handled and every outbox row sent."""
-        with self.store().connect() as db:
-            events = db.execute("SELECT COUNT(*) FROM alert_events WHERE processed=0").fetchone()[0]
-            rows = db.execute(
-                "SELECT COUNT(*) FROM alert_outbox WHERE status IN ('pending','claimed')"
-            ).fetchone()[0]
-        return events == 0 and rows == 0
+        alerts = AlertStore(self.store())
+        return alerts.pending_events() == 0 and alerts.backlog() == 0
 
 
 def alert_toml(sv: EmbeddedSupervisor, send_from_listener: bool = True, extra: str = "") -> str:

@@ -14,7 +14,6 @@ from tests.slack.harness import Harness
 def _incident(slack: Harness) -> int:
     """A crash of worker_00 through the real incident engine (routed to #ops)."""
     alerts = AlertStore(slack.services.store)
-    alerts.ensure()
     crash = ProcessEvent(
         "local",
         "worker:worker_00",

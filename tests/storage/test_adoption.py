@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from bot.audit import AuditLog
 from bot.scheduler.store import History
-from bot.slack import audit_channel
 from bot.slack.event_dedup import first_delivery
 from bot.state import DB_NAME, Store
 from bot.storage.alerts.store import AlertStore
@@ -23,12 +22,10 @@ def written_by_the_current_code(directory: Path) -> Store:
     store = Store(directory)
     audit = AuditLog(store)
     audit.record("U1", "cli", "restart", "web", "ok")
-    AlertStore(store).ensure()
     AlertStore(store).mark_expected("local", "web", 1.0, 2.0)
     history = History(store)
     with store.transaction() as db:
         history.record_missed(db, "backup", 10.0, 20.0, 3, notify=False)
-    store.ensure(audit_channel.SCHEMA)
     assert first_delivery(store, "Ev1")
     store.heartbeat("listener", "ok")
     return store
