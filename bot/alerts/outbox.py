@@ -40,8 +40,9 @@ class Outbox:
         claimed: list[OutboxRow] = []
         wait = 1.0
         with self.alerts.claiming() as tx:
-            now = tx.now()
-            for head in tx.outbox_heads():
+            heads = tx.outbox_heads()
+            now = tx.now()  # after the heads were read: a claim is never older than its head
+            for head in heads:
                 if head.status == "claimed" and not self._abandoned(head, now):
                     continue
                 if head.not_before > now:
