@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot import errors
 from bot.alerts.records import Incident
@@ -22,13 +23,15 @@ from bot.names import node_label
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
 from bot.storage.alerts.store import AlertStore
-from bot.storage.alerts.tx import AlertTx
 from bot.usertext import quote as typed
+
+if TYPE_CHECKING:
+    from bot.storage.alerts.tx import AlertTx
 
 NOTE_MAX = 500
 MAX_ID = 2**63 - 1
 
-Change = Callable[[AlertTx, Incident, float], None]
+Change = Callable[["AlertTx", Incident, float], None]
 
 
 def label(inc: Incident) -> str:

@@ -11,11 +11,14 @@ Slack's ~1 message/s. Claim times and the bucket use the database's clock: hosts
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from bot.alerts.records import OutboxRow
 from bot.runs.alive import HOST, my_start, process_alive
 from bot.storage.alerts.store import AlertStore
-from bot.storage.alerts.tx import AlertTx
+
+if TYPE_CHECKING:
+    from bot.storage.alerts.tx import AlertTx
 
 RATE = 1.0  # messages per second per channel (Slack's chat.postMessage guidance)
 BURST = 3.0  # short bursts Slack tolerates

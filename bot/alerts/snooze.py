@@ -7,6 +7,7 @@ count is shown when snoozes are listed (nothing is dropped silently).
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from bot import errors
 from bot.audit import AuditLog
@@ -19,8 +20,10 @@ from bot.names import node_label
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
 from bot.storage.alerts.store import AlertStore
-from bot.storage.alerts.tx import AlertTx
 from bot.usertext import quote as typed
+
+if TYPE_CHECKING:
+    from bot.storage.alerts.tx import AlertTx
 
 DEFAULT = 3600.0
 LONGEST = 7 * 86400.0
