@@ -25,10 +25,10 @@ from bot import errors
 from bot.alerts import events  # noqa: E402
 from bot.alerts.records import ProcessEvent  # noqa: E402
 from bot.alerts.service import AlertsWorker  # noqa: E402
-from bot.alerts.storage.store import AlertStore  # noqa: E402
 from bot.config_load import load_settings  # noqa: E402
 from bot.embedded import EmbeddedSupervisor  # noqa: E402
 from bot.services import Services  # noqa: E402
+from bot.storage.alerts.store import AlertStore  # noqa: E402
 from bot.supervisor.client import NodeClient  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
 
@@ -211,13 +211,11 @@ def storm_throughput() -> tuple[float, float, int, int]:
     worker = AlertsWorker(services, watch=False).start()
     t0 = time.perf_counter()
     while True:
-        with store.connect() as db:
-            left = db.execute("SELECT COUNT(*) FROM alert_events WHERE processed=0").fetchone()[0]
-        if left == 0:
+        if alerts.pending_events() == 0:
             break
         time.sleep(0.01)
     processed = time.perf_counter() - t0
-    while services and _backlog(store):
+    while services and alerts.backlog():
         time.sleep(0.05)
     drained = time.perf_counter() - t0
     worker.stop()
@@ -225,15 +223,6 @@ def storm_throughput() -> tuple[float, float, int, int]:
     services.close()
     calls = len(slack.ok())
     return 2000 / recorded, 2000 / processed, calls, int(drained)
-
-
-def _backlog(store) -> int:  # type: ignore[no-untyped-def]
-    with store.connect() as db:
-        return int(
-            db.execute(
-                "SELECT COUNT(*) FROM alert_outbox WHERE status IN ('pending','claimed')"
-            ).fetchone()[0]
-        )
 
 
 def watcher_cpu() -> tuple[float, float, float, float]:

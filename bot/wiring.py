@@ -19,7 +19,6 @@ from bot import choices as core_choices
 from bot.alerts.expected_stops import ExpectedStops
 from bot.alerts.oncall import OnCallService
 from bot.alerts.snooze import SnoozeService, in_force
-from bot.alerts.storage.store import AlertStore
 from bot.audit import AuditLog
 from bot.commands import render as commands_render
 from bot.commands import render_slack as commands_slack
@@ -35,6 +34,7 @@ from bot.scheduler.jobs import JobService
 from bot.scheduler.laravel_jobs import LaravelJobs
 from bot.scheduler.verbs import Verbs as JobVerbs
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
 
 if TYPE_CHECKING:
     from bot.cli import CliCommand
@@ -51,7 +51,6 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The dispatcher with every feature's verbs, and the alerts' hooks on actions."""
     alerts = AlertStore(store)
-    alerts.ensure()  # snoozing edits open incidents: their tables must exist
     snoozes = SnoozeService(alerts, processes, audit)
     dispatcher = Dispatcher(processes, reload, store.health, snoozes=lambda: in_force(alerts))
     for handlers in (

@@ -24,7 +24,6 @@ def _configure_listen(sub: argparse._SubParsersAction) -> None:
 
 def _run_listen(args: argparse.Namespace) -> int:
     from bot.alerts.listener import Listener, node_name, protocol_streams
-    from bot.alerts.storage.store import AlertStore
     from bot.services import Runtime
 
     stdin, stdout = protocol_streams()  # first: nothing may reach the real stdout but protocol
@@ -32,8 +31,7 @@ def _run_listen(args: argparse.Namespace) -> int:
     # SIGHUP must re-read the config, not kill the listener (its default action is to exit).
     runtime.install_sighup()
     services = runtime.services
-    settings = services.settings
-    AlertStore(services.store).ensure()
+    settings = services.settings  # the listener checks the state first (and holds events)
     node = node_name(settings, args.node, dict(os.environ))
     worker = None
     if settings.alerts.send_from_listener and settings.secrets.bot_token:
@@ -65,13 +63,13 @@ def _run_alerts(args: argparse.Namespace) -> int:
     from bot.alerts import digest
     from bot.alerts.routing import router
     from bot.alerts.service import AlertsWorker
-    from bot.alerts.storage.store import AlertStore
     from bot.durations import parse_duration
     from bot.services import Runtime
+    from bot.storage.alerts.store import AlertStore
 
     services = Runtime(args.config).services
+    services.store.ensure()  # a state that is unreachable or too old: say so and stop
     alerts = AlertStore(services.store)
-    alerts.ensure()
     if args.action == "status":
         backlog = alerts.backlog()
         print(f"{backlog} alert message(s) waiting to be sent")

@@ -15,8 +15,8 @@ from bot.alerts import render
 from bot.alerts.outbox import Outbox
 from bot.alerts.records import OutboxRow
 from bot.alerts.refusals import HOLD, Problem, problem_for
-from bot.alerts.storage.store import AlertStore
 from bot.config import Settings
+from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.alerts")
 

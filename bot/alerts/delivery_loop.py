@@ -10,11 +10,14 @@ from typing import Any
 from bot.alerts.delivery import Deliverer, log_fetcher, web_client
 from bot.alerts.incidents import IncidentEngine
 from bot.alerts.routing import router
-from bot.alerts.storage.store import AlertStore
+from bot.alerts.wakeups import relay
 from bot.config import Settings
 from bot.slack.audit_channel import AuditFeed
+from bot.storage.alerts.store import AlertStore
 
-EVENT_POLL = 0.025  # how often another process's new events are looked for
+# How often another process's new events and rows are looked for when no notification came
+# (SQLite has none between processes; on PostgreSQL this is only a safety net).
+EVENT_POLL = 0.025
 AUDIT_POLL = 2.0  # how often the audit table is read for other processes' entries
 
 
@@ -61,6 +64,7 @@ class DeliveryLoop:
         self.wake.set()
 
     def run(self, stop: threading.Event) -> None:
+        relay(self.alerts.store, self.wake, stop)  # other processes' events and rows wake us
         while not stop.is_set():
             wait = self.step()
             if wait > 0:

@@ -15,7 +15,7 @@ from croniter import croniter
 from bot.alerts.digest_render import digest_message
 from bot.alerts.records import Digest, EventRecord, Interval, ProcessKey
 from bot.alerts.routing import Router, alert_channels, router
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 
 
 def _down_intervals(events: list[EventRecord], until: float) -> dict[ProcessKey, list[Interval]]:

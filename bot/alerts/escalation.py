@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from bot.alerts.storage.store import AlertStore
 from bot.config import AlertSettings
+from bot.storage.alerts.store import AlertStore
 
 LEVEL = 1  # one level for now: `escalated` counts levels so more can follow
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from bot.alerts.records import ProcessEvent
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 
 CRASH_STATES = frozenset({"EXITED", "BACKOFF", "FATAL"})
 # States the engine acts on; the rest (STARTING, STOPPING, UNKNOWN) are not recorded.

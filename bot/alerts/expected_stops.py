@@ -8,10 +8,10 @@ bot/wiring.py hooks `before` into `ProcessService.before_action` and `after` int
 from __future__ import annotations
 
 from bot.alerts import events
-from bot.alerts.storage.store import AlertStore
 from bot.audit import AuditEntry
 from bot.domain import ProcessInfo
 from bot.names import parse_node_label
+from bot.storage.alerts.store import AlertStore
 
 EXPECTED_ACTIONS = ("stop", "restart", "signal")
 

@@ -12,7 +12,7 @@ from bot.alerts.digest import DigestSchedule
 from bot.alerts.escalation import Escalation
 from bot.alerts.listener import LISTENER_LIVE, last_beat
 from bot.alerts.records import ProcessEvent
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 
 HOUSEKEEPING = 10.0
 PRUNE_EVERY = 3600.0

@@ -9,12 +9,15 @@ budget new incidents join a storm roll-up instead of getting a message each.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from bot.alerts import events
 from bot.alerts.records import EventRecord, Incident
 from bot.alerts.routing import Router
-from bot.alerts.storage.store import AlertStore
-from bot.alerts.storage.tx import AlertTx
+from bot.storage.alerts.store import AlertStore
+
+if TYPE_CHECKING:
+    from bot.storage.alerts.tx import AlertTx
 
 REOPEN = 600.0  # a crash this soon after a recovery continues the incident (flapping)
 DEDUP_WINDOW = 3.0  # listener and watcher stop times of one exit differ by up to ~2 s

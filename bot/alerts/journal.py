@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bot import errors
 from bot.alerts.records import ProcessEvent
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 from bot.supervisor.client import NodeClient
 
 log = logging.getLogger("supbot.alerts")

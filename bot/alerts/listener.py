@@ -18,10 +18,10 @@ from typing import IO
 
 from bot.alerts import events
 from bot.alerts.records import ProcessEvent
-from bot.alerts.storage.store import AlertStore
 from bot.config import Settings
 from bot.errors import StateUnavailable
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.listen")
 
@@ -108,7 +108,7 @@ class Listener:
 
     def run(self) -> None:
         try:
-            self.alerts.ensure()
+            self.store.ensure()
             self.store.heartbeat(HEARTBEAT_PREFIX + self.node, "started")
         except StateUnavailable as exc:  # keep speaking the protocol; events wait in memory
             self._unavailable(exc)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot import errors
 from bot.alerts.records import Incident
-from bot.alerts.storage.store import AlertStore
-from bot.alerts.storage.tx import AlertTx
 from bot.audit import AuditLog
 from bot.auth import Access
 from bot.dispatch import Handler
@@ -23,12 +22,16 @@ from bot.grammar import Command, quote
 from bot.names import node_label
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
+from bot.storage.alerts.store import AlertStore
 from bot.usertext import quote as typed
+
+if TYPE_CHECKING:
+    from bot.storage.alerts.tx import AlertTx
 
 NOTE_MAX = 500
 MAX_ID = 2**63 - 1
 
-Change = Callable[[AlertTx, Incident, float], None]
+Change = Callable[["AlertTx", Incident, float], None]
 
 
 def label(inc: Incident) -> str:

@@ -1,21 +1,24 @@
 """The outbox: every Slack message or edit the alerts want, in the shared state.
 
-Any supbot process with a bot token may deliver. A row is claimed in a write transaction before
-it is sent, so one process sends it; a claim whose process died is taken over. Rows of one
-channel go out in order (the head blocks the rest while Slack is down), paced by a token bucket
-shared through the database, so every channel stays within Slack's ~1 message/s.
+Any supbot process with a bot token may deliver, on any host. A row is claimed before it is
+sent, so one process sends it (bot/storage/alerts: a write transaction on SQLite, row locks
+skipping the heads other claimers hold on PostgreSQL); a claim whose process died is taken over.
+Rows of one channel go out in order, one in flight (the head blocks the rest while Slack is
+down), paced by a token bucket shared through the database, so every channel stays within
+Slack's ~1 message/s. Claim times and the bucket use the database's clock: hosts' clocks differ.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import time
-import uuid
+from typing import TYPE_CHECKING
 
 from bot.alerts.records import OutboxRow
-from bot.alerts.storage.store import AlertStore
-from bot.alerts.storage.tx import AlertTx
+from bot.runs.alive import HOST, my_start, process_alive
+from bot.storage.alerts.store import AlertStore
+
+if TYPE_CHECKING:
+    from bot.storage.alerts.tx import AlertTx
 
 RATE = 1.0  # messages per second per channel (Slack's chat.postMessage guidance)
 BURST = 3.0  # short bursts Slack tolerates
@@ -23,7 +26,8 @@ LEASE = 120.0  # a claim older than this is taken over even if its owner looks a
 
 
 def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """host:pid:start of this process: with the start time, a reused pid is not the owner."""
+    return f"{HOST}:{os.getpid()}:{my_start()!r}"
 
 
 class Outbox:
@@ -33,14 +37,15 @@ class Outbox:
         self.alerts = alerts
         self.owner = owner or owner_id()
 
-    def claim(self, now: float | None = None) -> tuple[list[OutboxRow], float]:
+    def claim(self) -> tuple[list[OutboxRow], float]:
         """Claim the head row of every channel that may send now. Returns the rows and how
         long until another channel could send (for the caller's sleep)."""
-        now = now or time.time()
         claimed: list[OutboxRow] = []
         wait = 1.0
-        with self.alerts.transaction() as tx:
-            for head in tx.outbox_heads():
+        with self.alerts.claiming() as tx:
+            heads = tx.outbox_heads()
+            now = tx.now()  # after the heads were read: a claim is never older than its head
+            for head in heads:
                 if head.status == "claimed" and not self._abandoned(head, now):
                     continue
                 if head.not_before > now:
@@ -55,19 +60,19 @@ class Outbox:
         return claimed, max(0.01, wait)
 
     def _abandoned(self, row: OutboxRow, now: float) -> bool:
-        """The claimer died (same host, pid gone) or its lease ran out."""
+        """The claimer died (same host, pid gone or reused) or its lease ran out (by the
+        database's clock: a claimer on another host cannot be asked)."""
         if now - row.claimed_at > LEASE:
             return True
         host, _, rest = row.claimed_by.partition(":")
-        pid = rest.partition(":")[0]
-        if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                return True
-            except PermissionError:
-                return False
-        return False
+        pid, _, start = rest.partition(":")
+        if host != HOST or not pid.isdigit() or int(pid) == os.getpid():
+            return False
+        try:
+            started = float(start)
+        except ValueError:
+            started = 0.0  # a claim without a start time: the pid alone decides
+        return not process_alive(int(pid), started)
 
     def _take_token(self, tx: AlertTx, channel: str, now: float) -> float:
         """0 when a token was taken; else seconds until one is available."""

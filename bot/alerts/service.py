@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from bot.alerts.delivery_loop import DeliveryLoop
 from bot.alerts.housekeeping import DigestLoop, HousekeepingLoop
-from bot.alerts.storage.store import AlertStore
 from bot.alerts.watch_loop import WatchLoop
+from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.alerts")
 
@@ -46,7 +46,6 @@ class AlertsWorker:
     def _build(self, services: Any) -> None:
         self.services = services
         self.alerts = AlertStore(services.store)
-        self.alerts.ensure()
         self.delivery = DeliveryLoop(services, self.alerts, self.wake, self.deliver)
         self.watchers = {
             node: WatchLoop(services, self.alerts, node, self.wake, self.watch_everything)

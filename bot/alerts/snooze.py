@@ -7,10 +7,9 @@ count is shown when snoozes are listed (nothing is dropped silently).
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from bot import errors
-from bot.alerts.storage.store import AlertStore
-from bot.alerts.storage.tx import AlertTx
 from bot.audit import AuditLog
 from bot.auth import Access
 from bot.dispatch import Handler
@@ -20,7 +19,11 @@ from bot.grammar import Command, quote
 from bot.names import node_label
 from bot.processes import ProcessService
 from bot.replies import Choice, MessageReply, Reply
+from bot.storage.alerts.store import AlertStore
 from bot.usertext import quote as typed
+
+if TYPE_CHECKING:
+    from bot.storage.alerts.tx import AlertTx
 
 DEFAULT = 3600.0
 LONGEST = 7 * 86400.0

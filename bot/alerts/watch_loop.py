@@ -14,8 +14,8 @@ from bot.alerts import events, exitlog
 from bot.alerts.journal import Journal
 from bot.alerts.listener import LISTENER_LIVE, last_beat
 from bot.alerts.records import ProcessEvent
-from bot.alerts.storage.store import AlertStore
 from bot.alerts.watcher import NodeWatch
+from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.alerts")
 

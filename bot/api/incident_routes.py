@@ -10,10 +10,10 @@ from starlette.responses import JSONResponse, Response
 
 from bot.alerts.oncall import NOTE_MAX, OnCallService, label
 from bot.alerts.records import Incident
-from bot.alerts.storage.store import AlertStore
 from bot.api import params
 from bot.auth import Access
 from bot.services import Services
+from bot.storage.alerts.store import AlertStore
 
 
 def _service(services: Services) -> OnCallService:

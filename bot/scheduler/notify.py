@@ -1,7 +1,7 @@
 """Failed, missed and interrupted runs reach people through the alerts outbox.
 
 A run whose `notify` rule asks for a message is stored with `notify_pending = 1`. `flush()`
-moves every pending run into the alerts outbox (`bot.alerts.storage`; kind `job`, a one-off
+moves every pending run into the alerts outbox (`bot.storage.alerts`; kind `job`, a one-off
 post with its own text and blocks) for `[alerts] channel`, in the same transaction that clears
 the flag, so each run is announced once whichever process flushes. Without an alerts channel (or without the alerts
 package) the flag stays set and the run waits in the state for the daily digest.
@@ -25,7 +25,7 @@ OUTPUT_CHARS = 1500
 
 def _alerts() -> ModuleType | None:
     try:
-        return importlib.import_module("bot.alerts.storage.store")
+        return importlib.import_module("bot.storage.alerts.store")
     except ModuleNotFoundError:
         return None
 
@@ -61,7 +61,6 @@ def flush(settings: Settings, history: History) -> int:
     if storage is None or channel is None:
         return 0
     alerts = storage.AlertStore(history.store)
-    alerts.ensure()  # creates the outbox tables when no alerts process ran yet
     zones = {j.name: j.timezone for j in settings.jobs}
     sent = 0
     with history.store.transaction() as db:

@@ -12,10 +12,10 @@ import logging
 import re
 import time
 
-from bot.alerts.storage.store import AlertStore
 from bot.audit import STARTED, AuditEntry, AuditLog
 from bot.render.blocks import code
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.slack")
 
@@ -62,7 +62,6 @@ class AuditFeed:
     def __init__(self, store: Store, audit: AuditLog, channel: str) -> None:
         self.store, self.audit, self.channel = store, audit, channel
         self.alerts = AlertStore(store)
-        self.alerts.ensure()
 
     def feed(self) -> int:
         """Queue every settled entry after the cursor; returns how many were queued."""

@@ -20,13 +20,16 @@ def upsert(
     row: Mapping[str, Any],
     keys: Sequence[str],
     update: Sequence[str] | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> Insert:
     """Insert `row`, or on a conflict on `keys` set the `update` columns (default: every
-    other column of the row) from it."""
+    other column of the row) from it, and the `values` columns to those expressions (which
+    may read the existing row's columns: a counter, a value kept while in force)."""
     stmt = _insert(db, table).values(**row)
-    columns = [c for c in row if c not in keys] if update is None else list(update)
+    values = values or {}
+    columns = [c for c in row if c not in keys and c not in values] if update is None else update
     done: Insert = stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
+        index_elements=list(keys), set_={**{c: stmt.excluded[c] for c in columns}, **values}
     )
     return done
 

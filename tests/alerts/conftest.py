@@ -19,8 +19,9 @@ from bot.config_load import load_settings
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
 from bot.supervisor.client import NodeClient
-from tests.conftest import short_tmp, wait_until
+from tests.conftest import short_tmp, storage_settings, storage_toml, wait_until
 from tests.fakes.slack import FakeSlack
 
 PY = sys.executable
@@ -70,6 +71,7 @@ class AlertEnv:
     slack: FakeSlack
     config: Path
     root: Path
+    _store: Store | None = None
 
     def settings(self) -> Settings:
         env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": self.slack.url}
@@ -79,7 +81,10 @@ class AlertEnv:
         return Services.build(self.settings())
 
     def store(self) -> Store:
-        return Store(self.settings().storage.dir)
+        """The state the listener writes (one Store: a PostgreSQL pool is not made per call)."""
+        if self._store is None:
+            self._store = Store(self.settings().storage)
+        return self._store
 
     def listener_log(self) -> str:
         path = self.root / "listener.err"
@@ -87,19 +92,18 @@ class AlertEnv:
 
     def idle(self) -> bool:
         """Every recorded event handled and every outbox row sent."""
-        with self.store().connect() as db:
-            events = db.execute("SELECT COUNT(*) FROM alert_events WHERE processed=0").fetchone()[0]
-            rows = db.execute(
-                "SELECT COUNT(*) FROM alert_outbox WHERE status IN ('pending','claimed')"
-            ).fetchone()[0]
-        return events == 0 and rows == 0
+        alerts = AlertStore(self.store())
+        return alerts.pending_events() == 0 and alerts.backlog() == 0
 
 
-def alert_toml(sv: EmbeddedSupervisor, send_from_listener: bool = True, extra: str = "") -> str:
+def alert_toml(
+    sv: EmbeddedSupervisor,
+    send_from_listener: bool = True,
+    extra: str = "",
+    storage: str = '[storage]\ndir = "state"\n',
+) -> str:
     return f"""
-[storage]
-dir = "state"
-
+{storage}
 [[nodes]]
 name = "local"
 url = "{sv.url}"
@@ -121,8 +125,13 @@ operators = ["U0OPER"]
 MakeEnv = Callable[..., AlertEnv]
 
 
+def engine_toml(engine: str, root: Path, request: pytest.FixtureRequest) -> str:
+    return storage_toml(storage_settings(engine, root, request))
+
+
 @pytest.fixture
-def alert_env() -> Iterator[MakeEnv]:
+def alert_env(request: pytest.FixtureRequest) -> Iterator[MakeEnv]:
+    """`engine="postgresql"`: the state on a fresh database of the session's server."""
     made: list[AlertEnv] = []
 
     def make(
@@ -131,12 +140,14 @@ def alert_env() -> Iterator[MakeEnv]:
         send_from_listener: bool = True,
         extra_toml: str = "",
         buffer_size: int = 100,
+        engine: str = "sqlite",
     ) -> AlertEnv:
         root = short_tmp()
         slack = FakeSlack().start()
         config = root / "supbot.toml"
         sv = EmbeddedSupervisor(root / "sv", programs.replace("{root}", str(root)))
-        config.write_text(alert_toml(sv, send_from_listener, extra_toml))
+        storage = {} if engine == "sqlite" else {"storage": engine_toml(engine, root, request)}
+        config.write_text(alert_toml(sv, send_from_listener, extra_toml, **storage))
         if listener:
             sv.extra = listener_block(config, slack.url, root, buffer_size)
         env = AlertEnv(sv, slack, config, root)
@@ -151,6 +162,8 @@ def alert_env() -> Iterator[MakeEnv]:
     for env in made:
         env.sv.stop()
         env.slack.stop()
+        if env._store is not None:
+            env._store.close()
 
 
 def start_crashing(client: NodeClient, name: str) -> None:

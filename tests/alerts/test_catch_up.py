@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import select
 
 from bot.alerts.service import AlertsWorker
+from bot.storage.tables import alert_incidents
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import AlertEnv, MakeEnv, start_crashing
 from tests.conftest import wait_until
@@ -20,16 +22,17 @@ def crash(env: AlertEnv, client: NodeClient) -> None:
     wait_until(lambda: logged_exits(client) > before, 10)
 
 
+c = alert_incidents.c
+
+
 def logged_exits(client: NodeClient) -> int:
     return str(client.call("readLog", 0, 0)).count("exited: crashy (exit status 3; not expected)")
 
 
 def crash_count(env: AlertEnv) -> int:
     with env.store().connect() as db:
-        row = db.execute(
-            "SELECT crashes FROM alert_incidents WHERE process='crashy:crashy'"
-        ).fetchone()
-    return int(row[0]) if row else 0
+        found = db.execute(select(c.crashes).where(c.process == "crashy:crashy")).scalar()
+    return int(found or 0)
 
 
 def test_crashes_while_the_watcher_was_down_are_counted_once_after_it_restarts(

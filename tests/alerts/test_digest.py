@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import insert, update
+
 from bot.alerts import digest, digest_render
 from bot.alerts.routing import router
-from bot.alerts.storage.store import DIGEST_KEY
+from bot.storage.alerts.store import DIGEST_KEY
+from bot.storage.tables import job_runs, kv
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.conftest import wait_until
@@ -24,15 +27,14 @@ def test_digest_lists_crashes_restarts_stopped_processes_and_failed_jobs(
     services = env.services()
     now = time.time()
     with services.store.connect() as db:
+        failed = {"status": "failed", "trigger": "schedule", "exit_code": 2}
         db.execute(
-            "INSERT INTO job_runs(job, status, trigger, started, ended, exit_code) "
-            "VALUES ('backup', 'failed', 'schedule', ?, ?, 2)",
-            (now - 60, now - 50),
+            insert(job_runs).values(job="backup", started=now - 60, ended=now - 50, **failed)
         )
     schedule = digest.DigestSchedule(services)
     assert not schedule.due()  # first start: the next slot, not now
     with services.store.connect() as db:
-        db.execute("UPDATE kv SET value=? WHERE key=?", (repr(now - 3 * 86400), DIGEST_KEY))
+        db.execute(update(kv).where(kv.c.key == DIGEST_KEY).values(value=repr(now - 3 * 86400)))
     assert schedule.due()
     assert schedule.run() and not schedule.run()  # one digest per slot, even if asked twice
     wait_until(lambda: any("supbot digest" in c.body["text"] for c in env.slack.posts()), 10)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.replies import MessageReply
+from bot.state import Store
+from bot.storage.tables import alert_events
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.conftest import wait_until
@@ -86,9 +90,9 @@ def test_snooze_silences_alerts_counts_crashes_and_unsnooze_restores(alert_env: 
     services.close()
 
 
-def _outcomes(store: object) -> list[str]:
-    with store.connect() as db:  # type: ignore[attr-defined]
-        rows = db.execute(
-            "SELECT outcome FROM alert_events WHERE state='EXITED' ORDER BY id"
-        ).fetchall()
-    return [r[0] for r in rows]
+def _outcomes(store: Store) -> list[str]:
+    c = alert_events.c
+    with store.connect() as db:
+        return list(
+            db.execute(select(c.outcome).where(c.state == "EXITED").order_by(c.id)).scalars()
+        )

@@ -7,8 +7,10 @@ from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.conftest import wait_until
 
 
-def test_crash_becomes_one_message_with_buttons_and_redacted_log(alert_env: MakeEnv) -> None:
-    env = alert_env()
+def test_crash_becomes_one_message_with_buttons_and_redacted_log(
+    alert_env: MakeEnv, engine: str
+) -> None:
+    env = alert_env(engine=engine)  # SQLite, and once with the state on PostgreSQL
     start_crashing(NodeClient(env.sv.node()), "crashy:crashy")
     wait_until(lambda: env.slack.posts("C0ALERT"), 15)
     wait_until(env.idle, 10)

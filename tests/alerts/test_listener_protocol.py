@@ -5,9 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.alerts.listener import Listener
-from bot.alerts.storage.store import AlertStore
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
+from bot.storage.tables import alert_events
+
+c = alert_events.c
 
 
 def _event(name: str, payload: str, poolserial: int) -> str:
@@ -43,7 +48,7 @@ def test_events_are_recorded_and_each_acknowledged(tmp_path: Path) -> None:
     out, store = _run(tmp_path, stream)
     assert out == "READY\n" + "RESULT 2\nOKREADY\n" * 4
     with store.connect() as db:
-        rows = db.execute("SELECT process, state, pid FROM alert_events ORDER BY id").fetchall()
+        rows = db.execute(select(c.process, c.state, c.pid).order_by(c.id)).all()
     assert [tuple(r) for r in rows] == [("web:web", "EXITED", 42), ("café:café", "FATAL", 0)]
     beat = store.last_heartbeat("listener:local")
     assert beat is not None
@@ -61,7 +66,7 @@ def test_malformed_headers_and_payloads_are_acknowledged_not_fatal(tmp_path: Pat
     out, store = _run(tmp_path, stream)
     assert out == "READY\n" + "RESULT 2\nOKREADY\n" * 4
     with store.connect() as db:
-        rows = db.execute("SELECT process, state FROM alert_events").fetchall()
+        rows = db.execute(select(c.process, c.state)).all()
     assert [tuple(r) for r in rows] == [("w:w", "BACKOFF")]
 
 
@@ -111,12 +116,12 @@ def test_events_wait_in_memory_while_the_state_database_is_full_and_are_recorded
     tmp_path: Path,
 ) -> None:
     store = Store(tmp_path / "state")
-    AlertStore(store).ensure()
+    store.ensure()
     with store.connect() as db:  # a real SQLITE_FULL without filling the disk
-        db.execute("CREATE TABLE ballast(x)")
-        pages = db.execute("PRAGMA page_count").fetchone()[0]
-        db.execute(f"PRAGMA max_page_count={pages}")
-        db.execute("INSERT INTO ballast VALUES (zeroblob(3000))")  # fill the last free page
+        db.exec_driver_sql("CREATE TABLE ballast(x)")
+        pages = db.exec_driver_sql("PRAGMA page_count").scalar_one()
+        db.exec_driver_sql(f"PRAGMA max_page_count={pages}")
+        db.exec_driver_sql("INSERT INTO ballast VALUES (zeroblob(3000))")  # the last free page
     crash = "processname:web groupname:web from_state:RUNNING expected:0 pid:{}"
     stream = "".join(_event("PROCESS_STATE_EXITED", crash.format(100 + i), i) for i in range(1, 40))
     out = io.StringIO()
@@ -126,10 +131,10 @@ def test_events_wait_in_memory_while_the_state_database_is_full_and_are_recorded
     assert listener.state_down is not None and "is full" in listener.state_down
     assert len(listener.held) > 0
     with store.connect() as db:
-        db.execute("PRAGMA max_page_count=1000000")  # space again
+        db.exec_driver_sql("PRAGMA max_page_count=1000000")  # space again
     listener.stdin = io.StringIO(_event("TICK_60", "when:1700000000", 40))
     listener.run()
     with store.connect() as db:
-        pids = [r[0] for r in db.execute("SELECT pid FROM alert_events ORDER BY id")]
+        pids = list(db.execute(select(c.pid).order_by(c.id)).scalars())
     assert pids == [100 + i for i in range(1, 40)]  # none lost, in order
     assert listener.state_down is None

@@ -4,18 +4,19 @@ ack, `/sup incidents` lists, and the API acks and resolves."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import requests
 
 from bot.alerts.escalation import Escalation
-from bot.alerts.storage import schema
-from bot.alerts.storage.store import AlertStore
 from bot.config_load import load_settings
 from bot.replies import MessageReply
 from bot.services import Services
-from bot.state import Store
+from bot.state import DB_NAME, Store
+from bot.storage.alerts.store import AlertStore
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import TOKEN, AlertEnv, MakeEnv, start_crashing
 from tests.api.conftest import serve, stop
@@ -162,16 +163,25 @@ def test_api_lists_acks_and_resolves_incidents(alert_env: MakeEnv) -> None:
         services.close()
 
 
+# alert_incidents as supbot wrote it before on call (migration 0002 adds the columns).
+BEFORE_ONCALL = """
+CREATE TABLE alert_incidents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL DEFAULT 'process',
+    node TEXT NOT NULL, process TEXT NOT NULL, channel TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open', opened REAL NOT NULL, last REAL NOT NULL, closed REAL,
+    crashes INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, from_state TEXT NOT NULL DEFAULT '',
+    exitstatus INTEGER, pid INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0,
+    recovered_pid INTEGER NOT NULL DEFAULT 0, rollup INTEGER, snoozed INTEGER NOT NULL DEFAULT 0,
+    ts TEXT, log TEXT
+);
+INSERT INTO alert_incidents(node, process, channel, opened, last, state)
+VALUES ('local', 'web:web', 'C0ALERT', 1, 1, 'EXITED');
+"""
+
+
 def test_a_database_from_before_on_call_gets_the_new_columns(tmp_path: Path) -> None:
-    store = Store(tmp_path)
-    with store.transaction() as db:  # the table as supbot wrote it before acks
-        db.execute(schema.INCIDENTS.split(";")[0])
-        db.execute(
-            "INSERT INTO alert_incidents(node, process, channel, opened, last, state) "
-            "VALUES ('local', 'web:web', 'C0ALERT', 1, 1, 'EXITED')"
-        )
-    alerts = AlertStore(store)
-    alerts.ensure()
-    alerts.ensure()  # twice: nothing to add the second time
+    with closing(sqlite3.connect(tmp_path / DB_NAME)) as db:  # an old SQLite state, as written
+        db.executescript(BEFORE_ONCALL)
+    alerts = AlertStore(Store(tmp_path))  # SQLite upgrades at the first use
     (inc,) = alerts.open_incidents()
     assert (inc.acked_by, inc.escalated, inc.note) == (None, 0, "")

@@ -9,6 +9,7 @@ import pytest
 
 from bot.alerts.service import AlertsWorker
 from bot.embedded import EmbeddedSupervisor
+from bot.storage.alerts.store import AlertStore
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.conftest import short_tmp, wait_until
@@ -46,8 +47,7 @@ def test_the_listener_records_crashes_while_slack_is_down_and_sends_them_later(
     listener = client.process("supbot:supbot").pid
     start_crashing(client, "crashy:crashy")
     wait_until(lambda: len(env.slack.calls) >= 2, 30)  # tried, refused, tried again
-    with env.store().connect() as db:
-        assert db.execute("SELECT 1 FROM alert_incidents WHERE process='crashy:crashy'").fetchone()
+    assert AlertStore(env.store()).open_incident_processes("local") == {"crashy:crashy"}
     env.slack.recover()
     wait_until(lambda: env.slack.posts("C0ALERT"), 60)
     assert client.process("supbot:supbot").pid == listener  # it never exited meanwhile

@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import select
 
 from bot.alerts.service import AlertsWorker
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
+from bot.storage.tables import alert_events
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import AlertEnv, MakeEnv, deliver, finish, start_crashing
 from tests.conftest import wait_until
@@ -17,10 +19,13 @@ from tests.conftest import wait_until
 def crash_recorded(env: AlertEnv) -> None:
     """A crash seen by the listener, not sent (the listener does not send here)."""
     start_crashing(NodeClient(env.sv.node()), "crashy:crashy")
-    with env.store().connect() as db:
-        wait_until(
-            lambda: db.execute("SELECT 1 FROM alert_events WHERE state='EXITED'").fetchone(), 15
-        )
+    store, exited = env.store(), alert_events.c.state == "EXITED"
+
+    def recorded() -> object:
+        with store.connect() as db:
+            return db.execute(select(alert_events.c.id).where(exited)).first()
+
+    wait_until(recorded, 15)
 
 
 def test_deliver_with_a_refused_token_stops_and_says_what_to_fix(alert_env: MakeEnv) -> None:

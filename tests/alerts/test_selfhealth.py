@@ -4,13 +4,15 @@ reported; a delivery cut short by a dead process is resumed once."""
 from __future__ import annotations
 
 import os
-import socket
 import time
+
+from sqlalchemy import update
 
 from bot.alerts.outbox import Outbox
 from bot.alerts.service import AlertsWorker
-from bot.alerts.storage.store import AlertStore
 from bot.state import Store
+from bot.storage.alerts.store import AlertStore
+from bot.storage.tables import heartbeats
 from tests.alerts.conftest import MakeEnv
 from tests.conftest import wait_until
 
@@ -50,9 +52,8 @@ def test_a_listener_whose_heartbeat_stops_is_reported(alert_env: MakeEnv) -> Non
         services.store.heartbeat("listener:local")
         worker.housekeeping.check_listener("local")
         with services.store.connect() as db:  # its last TICK_60 was 4 minutes ago
-            db.execute(
-                "UPDATE heartbeats SET seen=? WHERE name='listener:local'", (time.time() - 240,)
-            )
+            beat = heartbeats.c.name == "listener:local"
+            db.execute(update(heartbeats).where(beat).values(seen=time.time() - 240))
         worker.housekeeping.check_listener("local")
         wait_until(lambda: env.slack.posts("C0ALERT"), 10)
         assert "listener on local has gone silent" in env.slack.posts()[0].body["text"]
@@ -65,13 +66,9 @@ def test_a_listener_whose_heartbeat_stops_is_reported(alert_env: MakeEnv) -> Non
         services.close()
 
 
-def test_a_row_claimed_by_a_dead_process_is_delivered_by_the_next(tmp_path: object) -> None:
-    from pathlib import Path
-
-    store = Store(Path(str(tmp_path)) / "state")
-    dead = f"{socket.gethostname()}:{_dead_pid()}:abc"
-    alerts = AlertStore(store)
-    alerts.ensure()
+def test_a_row_claimed_by_a_dead_process_is_delivered_by_the_next(state_store: Store) -> None:
+    dead = f"{os.uname().nodename}:{_dead_pid()}:abc"  # a start time it cannot read: the pid says
+    alerts = AlertStore(state_store)
     first = Outbox(alerts, owner=dead)
     with alerts.transaction() as tx:
         tx.enqueue("C0X", "digest", 0, {"text": "hello"})

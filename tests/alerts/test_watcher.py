@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import func, select
+
 from bot.alerts.service import AlertsWorker
+from bot.state import Store
+from bot.storage.tables import alert_events
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import PROGRAMS, MakeEnv, start_crashing
 from tests.conftest import wait_until
 
+c = alert_events.c
 BOUNCER = """
 [program:bouncer]
 command=/bin/sh -c "if [ -e {root}/bouncer.ran ]; then exec sleep 100000; fi; touch {root}/bouncer.ran; sleep 1; echo 'segfault-ish' >&2; exit 5"
@@ -71,9 +76,7 @@ def test_listener_and_watcher_together_alert_once_per_crash(alert_env: MakeEnv) 
         targets = sorted(p.button_values()[0] for p in posts)
         assert targets == ["restart crashy@local", "restart failing@local", "restart once@local"]
         with store.connect() as db:
-            dups = db.execute(
-                "SELECT COUNT(*) FROM alert_events WHERE outcome='duplicate'"
-            ).fetchone()[0]
+            dups = db.execute(select(func.count()).where(c.outcome == "duplicate")).scalar_one()
         assert dups >= 1  # both detectors reported at least one exit; it alerted once
     finally:
         stop.set()
@@ -81,12 +84,10 @@ def test_listener_and_watcher_together_alert_once_per_crash(alert_env: MakeEnv) 
         services.close()
 
 
-def _sources(store: object) -> set[str]:
-    with store.connect() as db:  # type: ignore[attr-defined]
-        rows = db.execute(
-            "SELECT DISTINCT source FROM alert_events WHERE state IN ('EXITED','BACKOFF','FATAL')"
-        ).fetchall()
-    return {r[0] for r in rows}
+def _sources(store: Store) -> set[str]:
+    crashes = c.state.in_(("EXITED", "BACKOFF", "FATAL"))
+    with store.connect() as db:
+        return set(db.execute(select(c.source).where(crashes).distinct()).scalars())
 
 
 def test_a_stop_and_start_between_polls_is_not_a_crash(alert_env: MakeEnv) -> None:
@@ -102,9 +103,7 @@ def test_a_stop_and_start_between_polls_is_not_a_crash(alert_env: MakeEnv) -> No
         wait_until(lambda: client.process("steady:steady").pid not in (0, before), 10)
         worker.watchers["local"].poll_once()
         with env.store().connect() as db:
-            crashes = db.execute(
-                "SELECT COUNT(*) FROM alert_events WHERE state='EXITED'"
-            ).fetchone()[0]
+            crashes = db.execute(select(func.count()).where(c.state == "EXITED")).scalar_one()
         assert crashes == 0  # supervisord's log said "stopped: steady"
         wait_until(env.idle, 5)
         assert env.slack.posts() == []

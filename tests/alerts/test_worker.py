@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.alerts.service import AlertsWorker
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 from tests.alerts.conftest import MakeEnv, start_crashing
 from tests.conftest import wait_until
 

@@ -7,14 +7,13 @@ import time
 from bot.alerts import events
 from bot.alerts.incidents import IncidentEngine
 from bot.alerts.records import ProcessEvent
-from bot.alerts.storage.store import AlertStore
+from bot.storage.alerts.store import AlertStore
 from tests.slack.harness import Harness
 
 
 def _incident(slack: Harness) -> int:
     """A crash of worker_00 through the real incident engine (routed to #ops)."""
     alerts = AlertStore(slack.services.store)
-    alerts.ensure()
     crash = ProcessEvent(
         "local",
         "worker:worker_00",

@@ -7,17 +7,20 @@ spelled out here.
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Mapping
+from typing import Any
 
 from bot.alerts.records import EventRecord, Incident, OutboxRow, Pace, Rollup, Snooze
 from bot.state import from_row
 
+Row = Mapping[Any, Any]  # a RowMapping
 
-def event(row: sqlite3.Row) -> EventRecord:
+
+def event(row: Row) -> EventRecord:
     return from_row(EventRecord, row)
 
 
-def incident(row: sqlite3.Row) -> Incident:
+def incident(row: Row) -> Incident:
     log = row["log"]  # a JSON list, NULL until the log tail was fetched
     return from_row(
         Incident,
@@ -27,11 +30,11 @@ def incident(row: sqlite3.Row) -> Incident:
     )
 
 
-def rollup(row: sqlite3.Row) -> Rollup:
+def rollup(row: Row) -> Rollup:
     return from_row(Rollup, row)
 
 
-def outbox(row: sqlite3.Row) -> OutboxRow:
+def outbox(row: Row) -> OutboxRow:
     return from_row(
         OutboxRow,
         row,
@@ -41,9 +44,9 @@ def outbox(row: sqlite3.Row) -> OutboxRow:
     )
 
 
-def pace(row: sqlite3.Row) -> Pace:
+def pace(row: Row) -> Pace:
     return from_row(Pace, row)
 
 
-def snooze(row: sqlite3.Row) -> Snooze:
+def snooze(row: Row) -> Snooze:
     return from_row(Snooze, row)
