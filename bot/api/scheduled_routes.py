@@ -21,7 +21,7 @@ from bot.scheduler.laravel_json import laravel_list_json
 from bot.scheduler.laravel_verbs import laravel_run
 from bot.scheduler.verbs import jobs_reply
 from bot.services import Services
-from bot.storage.jobs import JobRun
+from bot.storage.job_records import JobRun
 from bot.usertext import quote as typed
 
 MAX_WAIT = 3600

@@ -23,8 +23,8 @@ from bot.scheduler import cron
 from bot.scheduler.launch import Launcher
 from bot.scheduler.locks import Claim, Locks, busy_message
 from bot.state import Store
-from bot.storage.job_requests import JobRequest
-from bot.storage.jobs import History, JobRun
+from bot.storage.job_records import JobRequest, JobRun
+from bot.storage.jobs import History
 from bot.usertext import quote
 
 RUNNER = "scheduler"  # heartbeat name

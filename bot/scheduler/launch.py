@@ -11,8 +11,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from bot.config import JobSettings, Settings
 from bot.errors import StateUnavailable
@@ -21,9 +20,11 @@ from bot.runs.execute import ProgramMissing, environment, start, supervise
 from bot.scheduler import cron, notify
 from bot.scheduler.locks import SUPERVISED, Claim, LeaseKeeper, Locks
 from bot.secret_values import own_secret_values
-from bot.storage import job_requests
-from bot.storage.job_requests import JobRequest
-from bot.storage.jobs import History, JobRun
+from bot.storage.job_records import JobRequest, JobRun
+from bot.storage.jobs import History
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 JOBS_TOPIC = "jobs"  # notified when a run-now request is queued: the runner starts it at once
 
@@ -195,6 +196,8 @@ class Launcher:
 
     def queue(self, job: str, trigger: str, actor: str, slot: float | None = None) -> int:
         """Queue a run-now request and wake the runner (at once on PostgreSQL)."""
+        from bot.storage import job_requests
+
         store = self.history.store
         with store.connect() as db:
             request = job_requests.queue(db, job, trigger, actor, slot, time.time())
@@ -202,15 +205,21 @@ class Launcher:
         return request
 
     def request(self, request_id: int) -> JobRequest | None:
+        from bot.storage import job_requests
+
         with self.history.store.connect() as db:
             return job_requests.get(db, request_id)
 
     def pending(self) -> list[JobRequest]:
+        from bot.storage import job_requests
+
         with self.history.store.connect() as db:
             return job_requests.pending(db)
 
     def take(self, request: JobRequest) -> Claim:
         """Serve one queued request (the runner's loop, or a requester tired of waiting)."""
+        from bot.storage import job_requests
+
         job = self.job(request.job)
         if job is None:
             gone = f"`{request.job}` is not configured any more."

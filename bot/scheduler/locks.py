@@ -24,14 +24,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from bot.errors import StateUnavailable
 from bot.runs.alive import HOST, group_alive, my_start, process_alive
-from bot.storage import job_locks, job_requests
-from bot.storage.job_locks import Holder, Owner
-from bot.storage.jobs import History, JobRun
+from bot.storage.job_records import Holder, JobRun, Owner
+from bot.storage.jobs import History
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 log = logging.getLogger("supbot.scheduler")
 
@@ -84,6 +85,8 @@ class Locks:
     def reap(self, db: Connection, job: str | None = None) -> list[int]:
         """Close the runs nobody supervises or runs any more: interrupted. Renew the lease of
         this host's runs found alive."""
+        from bot.storage import job_locks
+
         now = self.store.now(db)
         closed, vouched = [], []
         for held in job_locks.running(db, job):
@@ -114,6 +117,8 @@ class Locks:
 
     def renew(self, run_ids: list[int]) -> None:
         """Extend the leases of the runs this process supervises."""
+        from bot.storage import job_locks
+
         with self.store.connect() as db:
             job_locks.renew(db, run_ids, self.store.now(db) + LEASE)
 
@@ -127,6 +132,8 @@ class Locks:
         request: int | None = None,
     ) -> Claim:
         """Atomically: take the request, consume `slot`, free dead locks, take the job's lock."""
+        from bot.storage import job_locks, job_requests
+
         with self.store.transaction() as db:
             if request is not None and not job_requests.take(db, request):
                 return Claim(gone=True)
@@ -204,5 +211,7 @@ def _slot_taken(db: Connection, request: int | None) -> Claim:
 
 
 def _answer(db: Connection, request: int | None, state: str, run_id: int, error: str) -> None:
+    from bot.storage import job_requests
+
     if request is not None:
         job_requests.answer(db, request, state, run_id, error)

@@ -17,7 +17,8 @@ from typing import Any
 from bot.config import Settings
 from bot.render.blocks import button, context, preformatted, section
 from bot.replies import Choice
-from bot.storage.jobs import History, JobRun
+from bot.storage.job_records import JobRun
+from bot.storage.jobs import History
 
 log = logging.getLogger("supbot.scheduler")
 OUTPUT_CHARS = 1500

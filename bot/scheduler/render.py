@@ -16,7 +16,7 @@ from bot.replies import Choice, PublicReply, Reply
 from bot.scheduler import cron
 from bot.scheduler.jobs import JobView, RunnerStatus
 from bot.scheduler.laravel_jobs import LaravelView
-from bot.storage.jobs import JobRun
+from bot.storage.job_records import JobRun
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from bot.scheduler.render import (
     run_summary,
     runner_line,
 )
-from bot.storage.jobs import JobRun
+from bot.storage.job_records import JobRun
 
 MAX_JOBS = 20  # two blocks each: 41 blocks with the header, under Slack's 50
 EMOJI = {

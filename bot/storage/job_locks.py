@@ -11,33 +11,13 @@ liveness policy is bot/scheduler/locks.py's. Functions run in the caller's block
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, RowMapping, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.state import from_row
-from bot.storage.jobs import JobRun
+from bot.storage.job_records import Holder, JobRun, Owner
 from bot.storage.tables import job_runs
-
-
-@dataclass(frozen=True)
-class Owner:
-    """The process that starts and supervises a run: where, which pid, started when."""
-
-    host: str
-    pid: int
-    started: float
-
-
-@dataclass(frozen=True)
-class Holder:
-    """A running run, as the holder of its job's lock: who supervises it and until when."""
-
-    run: JobRun
-    owner: Owner
-    log_path: str
-    lease_until: float
 
 
 def slot_key(job: str, slot: float) -> str:

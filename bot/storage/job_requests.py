@@ -7,27 +7,11 @@ block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, insert, select, update
 
 from bot.state import from_row
+from bot.storage.job_records import JobRequest
 from bot.storage.tables import job_requests
-
-
-@dataclass(frozen=True)
-class JobRequest:
-    """One run-now request and, once answered, its outcome."""
-
-    id: int
-    job: str
-    trigger: str
-    actor: str
-    slot: float | None
-    requested: float
-    state: str  # pending taken started refused
-    run_id: int | None = None
-    error: str = ""
 
 
 def queue(

@@ -7,81 +7,43 @@ run it protects. Finishing a run frees its lock key in the same statement.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from bot.state import Store
+from bot.storage.job_records import JobRun
 
-from bot.state import Store, from_row
-from bot.storage.tables import job_requests, job_runs, job_state
-from bot.storage.upsert import insert_ignore
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
-FINISHED = ("ok", "failed", "missed", "interrupted")
-PROBLEMS = ("failed", "missed", "interrupted")
-REQUESTS_KEPT = 86400.0  # run-now requests are answered within seconds: a day is plenty
-
-
-@dataclass(frozen=True)
-class JobRun:
-    """One run (or one missed slot) of a job. `status`: running ok failed missed interrupted,
-    or `skipped` for a start refused because the previous run still held the lock (never stored)."""
-
-    id: int
-    job: str
-    status: str
-    trigger: str  # schedule | slack | cli | api | console
-    actor: str
-    started: float
-    scheduled: float | None = None
-    ended: float | None = None
-    exit_code: int | None = None
-    error: str = ""
-    pgid: int = 0
-
-    @property
-    def duration(self) -> float | None:
-        return None if self.ended is None else max(0.0, self.ended - self.started)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def by(self) -> str:
-        """Who started it, for people: 'schedule', '<@U1> via slack', 'cli:alice'."""
-        if self.trigger == "schedule":
-            return "schedule"
-        if self.actor.startswith(("U", "W")):
-            return f"<@{self.actor}> via {self.trigger}"
-        return self.actor or self.trigger
+    from bot.storage.job_history import HistoryQueries
 
 
 class History:
     """Reads and writes of the scheduler tables (no policy here). Methods taking `db` run in
-    the caller's block; the others open their own."""
+    the caller's block; the others open their own. The queries (and SQLAlchemy) load at the
+    first use (bot/storage/job_history.py)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    @cached_property
+    def _q(self) -> HistoryQueries:
+        from bot.storage.job_history import HistoryQueries
+
+        return HistoryQueries(self.store)
+
     def get(self, run_id: int) -> JobRun | None:
-        with self.store.connect() as db:
-            row = db.execute(select(job_runs).where(job_runs.c.id == run_id)).mappings().first()
-        return None if row is None else from_row(JobRun, row)
+        return self._q.get(run_id)
 
     def output(self, run_id: int) -> str:
-        with self.store.connect() as db:
-            found = db.execute(select(job_runs.c.output).where(job_runs.c.id == run_id)).first()
-        return "" if found is None else str(found[0])
+        return self._q.output(run_id)
 
     def recent(self, job: str, limit: int = 10) -> list[JobRun]:
-        query = select(job_runs).where(job_runs.c.job == job).order_by(job_runs.c.id.desc())
-        with self.store.connect() as db:
-            rows = db.execute(query.limit(limit)).mappings().all()
-        return [from_row(JobRun, r) for r in rows]
+        return self._q.recent(job, limit=limit)
 
     def last(self, job: str) -> JobRun | None:
-        runs = self.recent(job, 1)
-        return runs[0] if runs else None
+        return self._q.last(job)
 
     def finish(
         self,
@@ -93,26 +55,12 @@ class History:
         notify: bool = False,
         ended: float | None = None,
     ) -> JobRun | None:
-        """Close a run once (and free its lock): a row already finished (e.g. reaped) is left
-        as it is."""
-        values = {
-            "status": status,
-            "exit_code": exit_code,
-            "output": output,
-            "error": error,
-            "ended": ended or time.time(),
-            "notify_pending": int(notify),
-            "lock_key": None,
-        }
-        running = (job_runs.c.id == run_id) & (job_runs.c.status == "running")
-        with self.store.connect() as db:
-            db.execute(update(job_runs).where(running).values(**values))
-        return self.get(run_id)
+        return self._q.finish(
+            run_id, status, exit_code, output, error=error, notify=notify, ended=ended
+        )
 
     def set_group(self, run_id: int, pgid: int, log_path: str, started: float) -> None:
-        values = {"pgid": pgid, "log_path": log_path, "started": started}
-        with self.store.connect() as db:
-            db.execute(update(job_runs).where(job_runs.c.id == run_id).values(**values))
+        return self._q.set_group(run_id, pgid, log_path, started)
 
     def record_missed(
         self,
@@ -124,81 +72,31 @@ class History:
         notify: bool,
         capped: bool = False,
     ) -> None:
-        """One row per outage, not per slot: a seconds schedule down for an hour is one line."""
-        what = "1 scheduled run" if count == 1 else f"{count} scheduled runs"
-        what = f"more than {what}" if capped else what
-        error = f"missed {what}: the scheduler was not running (or too late) at that time"
-        row = {
-            "job": job,
-            "status": "missed",
-            "trigger": "schedule",
-            "scheduled": first,
-            "started": last,
-            "ended": last,
-            "error": error,
-            "notify_pending": int(notify),
-        }
-        db.execute(insert(job_runs).values(**row))
+        return self._q.record_missed(db, job, first, last, count, notify, capped=capped)
 
     def last_evaluated(self, db: Connection, job: str) -> float | None:
-        found = db.execute(select(job_state.c.last_evaluated).where(job_state.c.job == job)).first()
-        return None if found is None else float(found[0])
+        return self._q.last_evaluated(db, job)
 
     def set_evaluated(self, db: Connection, job: str, when: float) -> None:
-        """Slots up to `when` are handled; never moves back."""
-        db.execute(insert_ignore(db, job_state, {"job": job, "last_evaluated": when}))
-        later = (job_state.c.job == job) & (job_state.c.last_evaluated < when)
-        db.execute(update(job_state).where(later).values(last_evaluated=when))
+        return self._q.set_evaluated(db, job, when)
 
     def count_skip(self, job: str) -> None:
-        now = time.time()
-        with self.store.connect() as db:
-            db.execute(insert_ignore(db, job_state, {"job": job, "last_evaluated": now}))
-            db.execute(
-                update(job_state)
-                .where(job_state.c.job == job)
-                .values(skipped=job_state.c.skipped + 1, last_skipped=now)
-            )
+        return self._q.count_skip(job)
 
     def skips(self, job: str) -> tuple[int, float | None]:
-        query = select(job_state.c.skipped, job_state.c.last_skipped).where(job_state.c.job == job)
-        with self.store.connect() as db:
-            found = db.execute(query).first()
-        return (0, None) if found is None else (int(found[0]), found[1])
+        return self._q.skips(job)
 
     def pending_notifications(self) -> list[JobRun]:
-        """Failed / missed runs whose `notify` asks for a message nobody has sent yet."""
-        return [run for run, _ in self.notifications()]
+        return self._q.pending_notifications()
 
     def notifications(self) -> list[tuple[JobRun, str]]:
-        """The pending notifications with each run's output (inside a block: the caller's)."""
-        query = select(job_runs).where(job_runs.c.notify_pending == 1).order_by(job_runs.c.id)
-        with self.store.connect() as db:
-            rows = db.execute(query).mappings().all()
-        return [(from_row(JobRun, r), str(r["output"])) for r in rows]
+        return self._q.notifications()
 
     def mark_notified(self, run_id: int) -> None:
-        with self.store.connect() as db:
-            db.execute(update(job_runs).where(job_runs.c.id == run_id).values(notify_pending=0))
+        return self._q.mark_notified(run_id)
 
     def problem_counts(self, since: float, until: float) -> list[tuple[str, str, int]]:
-        """(job, status, runs) of the failed, missed and interrupted runs started in
-        [since, until], by job."""
-        n = func.count().label("n")
-        query = (
-            select(job_runs.c.job, job_runs.c.status, n)
-            .where(job_runs.c.started.between(since, until), job_runs.c.status.in_(PROBLEMS))
-            .group_by(job_runs.c.job, job_runs.c.status)
-            .order_by(job_runs.c.job, job_runs.c.status)
-        )
-        with self.store.connect() as db:
-            rows = db.execute(query).all()
-        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+        return self._q.problem_counts(since, until)
 
     def prune(self, retention: float) -> int:
-        now = time.time()
-        old = (job_runs.c.status != "running") & (job_runs.c.started < now - retention)
-        with self.store.connect() as db:
-            gone = db.execute(delete(job_runs).where(old)).rowcount
-            db.execute(delete(job_requests).where(job_requests.c.requested < now - REQUESTS_KEPT))
-        return int(gone)
+        return self._q.prune(retention)

@@ -11,7 +11,7 @@ from bot.runs.alive import HOST
 from bot.scheduler.locks import LEASE, SUPERVISED, Locks, me
 from bot.state import Store
 from bot.storage import job_locks
-from bot.storage.job_locks import Owner
+from bot.storage.job_records import Owner
 from bot.storage.jobs import History
 
 ELSEWHERE = "another-host.example"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.scheduler.jobs import JobBusy
-from bot.storage.jobs import JobRun
+from bot.storage.job_records import JobRun
 from tests.conftest import storage_settings
 from tests.scheduler.conftest import (
     NEVER,
