@@ -138,6 +138,7 @@ class Settings:
     redaction_patterns: tuple[str, ...] = ()
     secrets: Secrets = Secrets()
     max_output: int = 1024 * 1024  # [scheduler] max_output: bytes of output kept per run
+    log_search_bytes: int = 8 * 1024 * 1024  # [logs] search_bytes: how far back --grep reads
 
     def node(self, name: str) -> NodeSettings | None:
         return next((n for n in self.nodes if n.name == name), None)

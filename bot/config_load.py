@@ -201,6 +201,7 @@ _SECTIONS: dict[str, set[str]] = {
     "audit": {"channel"},
     "redaction": {"patterns"},
     "scheduler": {"max_output"},
+    "logs": {"search_bytes"},
 }
 _TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
 _TOP |= {"job_sources"}
@@ -262,6 +263,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         redaction_patterns=patterns,
         secrets=read_secrets(env),
         max_output=read_size(_section(top, "scheduler"), "max_output", 1024 * 1024, 64 * 1024),
+        log_search_bytes=read_size(_section(top, "logs"), "search_bytes", 8 * 1024**2, 64 * 1024),
     )
     check_unique(problems, "jobs", [j.name for j in settings.jobs])
     check_unique(problems, "commands", [c.name for c in settings.commands])

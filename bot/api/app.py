@@ -87,7 +87,12 @@ def _inner_app(source: ServicesSource) -> Starlette:
     routes = [
         route("/v1/processes", process_routes.list_processes, "GET", "pattern", "fresh"),
         route("/v1/processes/{name}", process_routes.get_process, "GET"),
-        route("/v1/processes/{name}/logs", process_routes.process_logs, "GET", "lines", "stream"),
+        route(
+            "/v1/processes/{name}/logs",
+            process_routes.process_logs,
+            "GET",
+            *("lines", "stream", "grep", "i", "context"),
+        ),
         *(
             route(f"/v1/processes/{{name}}/{action}", process_routes.act_on_process(action), "POST")
             for action in process_routes.API_ACTIONS
