@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.api import admin_routes, incident_routes, params, process_routes, scheduled_routes
 from bot.api.auth import authenticate
+from bot.api.metrics_route import metrics_route
 from bot.api.openapi import document
 from bot.api.problems import ApiError, for_exception, problem
 from bot.auth import Access
@@ -137,8 +138,10 @@ class _ApiMount(Mount):
 
 
 def api_routes(source: Runtime | Services | ServicesSource) -> list[BaseRoute]:
-    """Routes to add to another Starlette app (e.g. next to /slack/events)."""
-    return [_ApiMount("/api", _inner_app(services_source(source)))]
+    """Routes to add to another Starlette app (e.g. next to /slack/events): /api/v1 and
+    /metrics."""
+    current = services_source(source)
+    return [_ApiMount("/api", _inner_app(current)), metrics_route(current)]
 
 
 build_api_routes = api_routes
