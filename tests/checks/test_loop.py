@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,24 +27,20 @@ from tests.conftest import (
     wait_until,
 )
 
-HEALTH_DIR = short_tmp()
-FLAG = HEALTH_DIR / "hog-ran-once"
-PORT = free_port()
-
-# `hog` grows to ~120 MB on its first run only (it leaves FLAG behind), then idles.
-PROGRAMS = f"""
+# `hog` grows to ~120 MB on its first run only (it leaves `flag` behind), then idles.
+PROGRAMS = """
 [program:hog]
-command={PY} -u -c "import os,time;first=not os.path.exists('{FLAG}');open('{FLAG}','a').close();b=[bytearray(8*2**20) for i in range(15 if first else 0)];print('hog', len(b), flush=True);time.sleep(100000)"
+command={py} -u -c "import os,time;first=not os.path.exists('{flag}');open('{flag}','a').close();b=[bytearray(8*2**20) for i in range(15 if first else 0)];print('hog', len(b), flush=True);time.sleep(100000)"
 startsecs=0
 stopwaitsecs=2
 
 [program:site]
-command={PY} -m http.server {PORT} --bind 127.0.0.1 --directory {HEALTH_DIR}
+command={py} -m http.server {port} --bind 127.0.0.1 --directory {site}
 startsecs=0
 stopwaitsecs=2
 """
 
-CHECKS = f"""
+CHECKS = """
 [alerts]
 channel = "C0ALERTS"
 
@@ -56,24 +53,39 @@ action = "restart"
 [[checks]]
 name = "site-health"
 programs = ["site"]
-http = "http://127.0.0.1:{PORT}/health"
+http = "http://127.0.0.1:{port}/health"
 timeout = "2s"
 fail_after = 3
 """
 
 
 @pytest.fixture(scope="module")
-def sv() -> Iterator[EmbeddedSupervisor]:
-    (HEALTH_DIR / "health").write_text("ok")
-    sup = start_sample(PROGRAMS, running=2)
+def site() -> Path:
+    """The directory `site` serves; its `health` file is the health endpoint."""
+    path = short_tmp()
+    (path / "health").write_text("ok")
+    return path
+
+
+@pytest.fixture(scope="module")
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def sv(site: Path, port: int) -> Iterator[EmbeddedSupervisor]:
+    programs = PROGRAMS.format(py=PY, flag=site / "hog-ran-once", port=port, site=site)
+    sup = start_sample(programs, running=2)
     yield sup
     sup.stop()
 
 
 @pytest.fixture(scope="module")
-def env(sv: EmbeddedSupervisor, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(
+    sv: EmbeddedSupervisor, port: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("checks")
-    services = Services.build(make_settings(tmp, basic_toml(sv, CHECKS)))
+    services = Services.build(make_settings(tmp, basic_toml(sv, CHECKS.format(port=port))))
     alerts = AlertStore(services.store)
     alerts.ensure()
     yield Env(services, alerts)
@@ -115,14 +127,14 @@ def test_memory_hog_is_alerted_once_restarted_once_then_recovers(env: Env) -> No
     assert len([e for e in env.services.audit.since() if e.actor == "check:hog-memory"]) == 1
 
 
-def test_failing_health_endpoint_alerts_after_fail_after_probes(env: Env) -> None:
+def test_failing_health_endpoint_alerts_after_fail_after_probes(env: Env, site: Path) -> None:
     for _ in range(3):
         assert env.incidents("site:site") == []  # healthy: nothing
-    (HEALTH_DIR / "health").unlink()
+    (site / "health").unlink()
     assert env.incidents("site:site") == [] and env.incidents("site:site") == []  # 2 failures
     (incident,) = env.incidents("site:site")  # the third
     assert incident.state == "UNHEALTHY"
     assert "site-health: HTTP 404 from http://127.0.0.1" in incident.from_state
-    (HEALTH_DIR / "health").write_text("ok")
+    (site / "health").write_text("ok")
     assert env.incidents("site:site") == []
     assert env.alerts.incident(incident.id).status == "recovered"
