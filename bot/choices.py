@@ -63,6 +63,9 @@ def tail_choices(reply: TailReply) -> list[Choice]:
     words = ["tail", t.process + "@" + t.node, str(t.requested)]
     if t.stream == "stderr":
         words.append("--stderr")
+    if t.search is not None:  # Refresh runs the same search again
+        words += ["--grep", t.search.pattern] + (["-i"] if t.search.ignore_case else [])
+        words += ["-C", str(t.search.context)] if t.search.context else []
     return [Choice("Refresh", quote(*words))]
 
 

@@ -116,6 +116,24 @@ class ApiToken:
 
 
 @dataclass(frozen=True)
+class CheckSettings:
+    """One `[[checks]]` entry: limits sampled for the processes `programs` names."""
+
+    name: str
+    programs: tuple[str, ...]
+    memory_max: int | None = None  # bytes of RSS, the process and its children
+    cpu_max: float | None = None  # percent of one core
+    sustain: float = 0.0  # `for`: how long a limit must be exceeded
+    action: str = "alert"  # or "restart"
+    cooldown: float = 600.0  # between two restarts of one process
+    restarts_per_hour: int = 3  # per process, then only alerts
+    http: str | None = None
+    timeout: float = 5.0
+    fail_after: int = 3  # failed probes in a row
+    interval: float = 10.0  # sampling period
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path
     timezone: str
@@ -138,6 +156,8 @@ class Settings:
     redaction_patterns: tuple[str, ...] = ()
     secrets: Secrets = Secrets()
     max_output: int = 1024 * 1024  # [scheduler] max_output: bytes of output kept per run
+    log_search_bytes: int = 8 * 1024 * 1024  # [logs] search_bytes: how far back --grep reads
+    checks: tuple[CheckSettings, ...] = ()
 
     def node(self, name: str) -> NodeSettings | None:
         return next((n for n in self.nodes if n.name == name), None)

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from croniter import croniter
 
+from bot.checks.config import read_checks
 from bot.config import (
     DEFAULT_SLACK_API_URL,
     ROLES,
@@ -201,9 +202,10 @@ _SECTIONS: dict[str, set[str]] = {
     "audit": {"channel"},
     "redaction": {"patterns"},
     "scheduler": {"max_output"},
+    "logs": {"search_bytes"},
 }
 _TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
-_TOP |= {"job_sources"}
+_TOP |= {"job_sources", "checks"}
 
 
 def _section(top: Reader, name: str) -> Reader:
@@ -262,6 +264,8 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         redaction_patterns=patterns,
         secrets=read_secrets(env),
         max_output=read_size(_section(top, "scheduler"), "max_output", 1024 * 1024, 64 * 1024),
+        checks=read_checks(top),
+        log_search_bytes=read_size(_section(top, "logs"), "search_bytes", 8 * 1024**2, 64 * 1024),
     )
     check_unique(problems, "jobs", [j.name for j in settings.jobs])
     check_unique(problems, "commands", [c.name for c in settings.commands])
@@ -269,6 +273,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
     check_unique(problems, "command_sources", [c.name for c in settings.command_sources])
     check_unique(problems, "job_sources", [c.name for c in settings.job_sources])
     check_unique(problems, "api_tokens", [t.name for t in settings.api_tokens])
+    check_unique(problems, "checks", [c.name for c in settings.checks])
     tokens = [t.token for t in settings.api_tokens]
     check_distinct_secrets(problems, "api_tokens", "token_env", tokens)
     if problems:

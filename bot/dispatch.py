@@ -8,6 +8,7 @@ from bot import errors, grammar, names
 from bot.action_plan import ActionPlan
 from bot.auth import Access
 from bot.grammar import Command
+from bot.log_search import GrepRequest
 from bot.processes import ProcessService
 from bot.reload import ReloadService
 from bot.replies import (
@@ -102,6 +103,11 @@ class Dispatcher:
 
     def _tail(self, access: Access, command: Command) -> Reply:
         stream = "stderr" if command.flag("--stderr") else "stdout"
+        if command.grep is not None:
+            ask = GrepRequest(
+                command.grep, command.flag("-i"), command.lines, command.context, stream
+            )
+            return TailReply(self.processes.grep(access, command.args[0], ask))
         tail = self.processes.tail(access, command.args[0], command.lines, stream)
         return TailReply(tail, command.flag("--follow"))
 

@@ -119,6 +119,18 @@ class ActionOutcome:
 
 
 @dataclass(frozen=True)
+class LogSearch:
+    """How a `tail --grep` searched: `lines` of its LogTail are the matches with context."""
+
+    pattern: str
+    ignore_case: bool
+    matches: int  # matching lines shown (context lines not counted)
+    searched: int  # bytes scanned, from the end of the log
+    size: int  # the log's size in bytes
+    context: int = 0
+
+
+@dataclass(frozen=True)
 class LogTail:
     process: str
     node: str
@@ -127,6 +139,7 @@ class LogTail:
     truncated: bool
     offset: int = 0
     requested: int = 100
+    search: LogSearch | None = None  # set by `tail --grep`
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,11 @@ for _v in (
     Verb("signal", "signal <process> <SIG>", "send a signal (HUP, USR1, …)", 2, 2, ("--yes",)),
     Verb(
         "tail",
-        "tail <process> [N] [--stderr] [--follow]",
-        "last N log lines (default 100)",
+        "tail <process> [N] [--stderr] [--follow | --grep REGEX [-i] [-C N]]",
+        "last N log lines (default 100); --grep: the last N matching lines",
         1,
         2,
-        ("--stderr", "--follow", "-f", "-n"),
+        ("--stderr", "--follow", "-f", "-n", "--grep", "-i", "-C"),
     ),
     Verb("clear", "clear <process>", "clear a process's logs", 1, 1, ("--yes",)),
     Verb(
@@ -101,12 +101,31 @@ class Command:
             ) from None
 
     @property
+    def grep(self) -> str | None:
+        """The pattern of `tail --grep`, or None for a plain tail."""
+        return self.options.get("--grep")
+
+    @property
+    def context(self) -> int:
+        """The context lines of `tail --grep` (`-C N`, 0 to 10)."""
+        raw = self.options.get("-C", "0")
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > 10:
+            raise errors.UsageError(
+                f"{typed(raw, 20)} is not a context line count; use 0 to 10, e.g. `-C 2`."
+            )
+        return int(raw)
+
+    @property
     def page(self) -> int:
         """The page of a large `status` (`--page N`, 1-based)."""
         raw = self.options.get("--page", "1")
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
             raise errors.UsageError(f"{typed(raw, 20)} is not a page number; use e.g. `--page 2`.")
         return int(raw)
+
+
+# Options that take the next word as their value, with an example for the error message.
+_VALUE_OPTIONS = {"--grep": "tail web --grep ERROR", "-C": "tail web --grep ERROR -C 2"}
 
 
 def nearest(word: str, limit: int = 3) -> list[str]:
@@ -161,6 +180,12 @@ def parse(text: str) -> Command:
             options["-n"] = rest[i + 1]
             i += 2
             continue
+        if word in _VALUE_OPTIONS and word in spec.flags:
+            if i + 1 >= len(rest):
+                raise errors.UsageError(f"`{word}` needs a value, e.g. `{_VALUE_OPTIONS[word]}`.")
+            options[word] = rest[i + 1]
+            i += 2
+            continue
         if word.startswith("--") or (
             word.startswith("-") and len(word) == 2 and not word[1].isdigit()
         ):
@@ -174,6 +199,10 @@ def parse(text: str) -> Command:
         else:
             args.append(word)
         i += 1
+    if "--grep" not in options and ("-i" in flags or "-C" in options):
+        raise errors.UsageError("`-i` and `-C` go with `--grep`, e.g. `tail web --grep error -i`.")
+    if "--grep" in options and "--follow" in flags:
+        raise errors.UsageError("`--grep` and `--follow` do not go together; use one or the other.")
     if name == "reload" and "--apply" in flags:
         return Command(name, tuple(args), frozenset(flags), options, text)
     if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):

@@ -25,6 +25,7 @@ from bot.action_plan import ActionPlan, plan_action, resolve
 from bot.audit import AuditLog
 from bot.auth import Access
 from bot.domain import ActionOutcome, LogTail, NodeStatus, ProcessInfo, Totals
+from bot.log_search import DEFAULT_SEARCH_BYTES, GrepRequest, grep_log
 from bot.memo import Memo, Same
 from bot.redact import Redactor
 from bot.redact_follow import FollowRedactor
@@ -86,8 +87,15 @@ def _view(
 
 
 class ProcessService:
-    def __init__(self, fleet: Fleet, audit: AuditLog, redactor: Redactor) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        audit: AuditLog,
+        redactor: Redactor,
+        search_bytes: int = DEFAULT_SEARCH_BYTES,
+    ) -> None:
         self.fleet, self.audit, self.redactor = fleet, audit, redactor
+        self.search_bytes = search_bytes  # [logs] search_bytes: how far back `--grep` reads
         # Called before each process action (alerts mark supbot's own stops as expected).
         self.before_action: list[Callable[[str, ProcessInfo], None]] = []
         self._views: Memo[tuple[tuple[ProcessInfo, ...], tuple[NodeStatus, ...], Totals]] = Memo(16)
@@ -136,6 +144,16 @@ class ProcessService:
             )
         process = self.find_one(access, pattern, "tail")
         return self._tail(self.fleet.client(process.node), process.full_name, lines, stream)
+
+    def grep(self, access: Access, pattern: str, ask: GrepRequest) -> LogTail:
+        """The newest matching lines of one process's log (`tail --grep`), redacted."""
+        if not 1 <= ask.lines <= MAX_TAIL_LINES:
+            raise errors.UsageError(
+                f"Line count must be between 1 and {MAX_TAIL_LINES}, got {ask.lines}."
+            )
+        process = self.find_one(access, pattern, "tail")
+        client = self.fleet.client(process.node)
+        return grep_log(client, process.full_name, ask, self.redactor, self.search_bytes)
 
     def _tail(self, client: NodeClient, full_name: str, lines: int, stream: str) -> LogTail:
         tail = client.tail(full_name, lines, stream)

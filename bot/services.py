@@ -49,7 +49,7 @@ class Services:
         audit = AuditLog(store)
         fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl)
         redactor = Redactor(settings.redaction_patterns, secret_values(settings))
-        processes = ProcessService(fleet, audit, redactor)
+        processes = ProcessService(fleet, audit, redactor, settings.log_search_bytes)
         reload = ReloadService(fleet, audit, settings)
         jobs = JobService(settings, store, audit, redactor)
         commands = CommandService(settings, audit, redactor)

@@ -44,3 +44,14 @@ def read_size(r: Reader, key: str, default: int, minimum: int) -> int:
         r.problem(key, f"must be at least {minimum // 1024}KiB, got {size} bytes")
         return default
     return size
+
+
+def format_size(size: int) -> str:
+    """`512 B`, `3.4 KiB`, `8.0 MiB`, `1.2 GiB`: how a size reads in a reply."""
+    if size < 1024:
+        return f"{size} B"
+    for unit in ("KiB", "MiB", "GiB"):
+        size_in = size / _UNITS[unit.lower()]
+        if size_in < 1024 or unit == "GiB":
+            return f"{size_in:.1f} {unit}"
+    return f"{size} B"  # not reached

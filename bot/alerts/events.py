@@ -17,6 +17,9 @@ CRASH_STATES = frozenset({"EXITED", "BACKOFF", "FATAL"})
 RECORDED = CRASH_STATES | {"RUNNING", "STOPPED"}
 # Node-level events from the health checks.
 NODE_STATES = frozenset({"NODE_DOWN", "NODE_UP", "LISTENER_SILENT", "LISTENER_BACK"})
+# A [[checks]] limit or probe failed / passes again (bot/checks/loop.py); the figure that
+# tripped it travels in `from_state`.
+CHECK_STATES = frozenset({"UNHEALTHY", "HEALTHY"})
 # A supbot stop/restart can take this long before its audit entry closes the mark.
 EXPECTED_OPEN = 600.0
 EXPECTED_GRACE = 5.0  # events still in flight when the action finished
@@ -25,7 +28,7 @@ EXPECTED_KEPT = 3600.0  # how long an ended mark is kept
 
 def worth_recording(event: ProcessEvent) -> bool:
     """Only crash, RUNNING, STOPPED and node events are kept."""
-    if event.state not in RECORDED and event.state not in NODE_STATES:
+    if event.state not in RECORDED | NODE_STATES | CHECK_STATES:
         return False
     return event.state != "EXITED" or event.crash
 

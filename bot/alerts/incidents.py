@@ -50,6 +50,10 @@ class IncidentEngine:
             if state == "EXITED" and tx.expected_at(ev.node, ev.process, ev.stop):
                 return "expected stop"
             return self._crash(tx, ev)
+        if state in events.CHECK_STATES:
+            return self._check(tx, ev)
+        if state in ("RUNNING", "STOPPED") and self._check_open(tx, ev):
+            return "check incident"  # a check's restart: only its HEALTHY closes it
         if state in ("RUNNING", "NODE_UP", "LISTENER_BACK"):
             return self._close(tx, ev, "recovered")
         if state == "STOPPED":
@@ -59,6 +63,19 @@ class IncidentEngine:
                 return "already open"
             return self._crash(tx, ev)
         return "ignored"
+
+    def _check(self, tx: AlertTx, ev: EventRecord) -> str:
+        """A [[checks]] breach opens an incident (unless one is open); HEALTHY closes it."""
+        inc = self._current(tx, ev.node, ev.process, open_only=True)
+        if ev.state == "UNHEALTHY":
+            return "already open" if inc else self._crash(tx, ev)
+        if inc is None or inc.state != "UNHEALTHY":
+            return "ignored"
+        return self._close(tx, ev, "recovered")
+
+    def _check_open(self, tx: AlertTx, ev: EventRecord) -> bool:
+        inc = self._current(tx, ev.node, ev.process, open_only=True)
+        return inc is not None and inc.state == "UNHEALTHY"
 
     def _duplicate(self, tx: AlertTx, ev: EventRecord) -> bool:
         """The same exit seen by the other detector (or delivered twice)."""

@@ -69,6 +69,8 @@ def _headline(inc: Incident) -> str:
         return f"⏹ {who} was stopped"
     if inc.status == "resolved":
         return f"☑️ {who}: incident {inc.id} resolved"
+    if state == "UNHEALTHY":
+        return f"🟠 {who} fails its health check: {escape(inc.from_state)}"
     if state == "FATAL":
         return f"🔴 {who} is FATAL (gave up restarting)"
     if state == "BACKOFF":
@@ -78,7 +80,9 @@ def _headline(inc: Incident) -> str:
 
 def _facts(inc: Incident) -> str:
     parts = []
-    if inc.kind == "process":
+    if inc.kind == "process" and inc.state == "UNHEALTHY":
+        parts.append(f"*Check:* {escape(inc.from_state)}")
+    elif inc.kind == "process":
         parts.append(f"*Transition:* {inc.from_state or '?'} → {inc.state}")
         if inc.exitstatus is not None:
             parts.append(f"*Exit status:* {inc.exitstatus} (unexpected)")

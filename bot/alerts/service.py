@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from bot.alerts.delivery_loop import DeliveryLoop
 from bot.alerts.housekeeping import DigestLoop, HousekeepingLoop
 from bot.alerts.watch_loop import WatchLoop
+from bot.checks.loop import ChecksLoop
 from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.alerts")
@@ -54,6 +55,8 @@ class AlertsWorker:
         self.housekeeping = HousekeepingLoop(services, self.alerts, list(self.watchers), self.wake)
         digest = services.settings.alerts.digest
         self.digest = DigestLoop(services, self.wake) if digest else None
+        checks = services.settings.checks
+        self.checks = ChecksLoop(services, self.alerts, self.wake) if checks else None
 
     def start(self) -> AlertsWorker:
         self._stop = threading.Event()
@@ -64,6 +67,8 @@ class AlertsWorker:
             self._spawn(self.housekeeping)
             if self.digest is not None:
                 self._spawn(self.digest)
+            if self.checks is not None:
+                self._spawn(self.checks)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:

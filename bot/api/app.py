@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.api import admin_routes, incident_routes, params, process_routes, scheduled_routes
 from bot.api.auth import authenticate
+from bot.api.metrics_route import metrics_route
 from bot.api.openapi import document
 from bot.api.problems import ApiError, for_exception, problem
 from bot.auth import Access
@@ -87,7 +88,12 @@ def _inner_app(source: ServicesSource) -> Starlette:
     routes = [
         route("/v1/processes", process_routes.list_processes, "GET", "pattern", "fresh"),
         route("/v1/processes/{name}", process_routes.get_process, "GET"),
-        route("/v1/processes/{name}/logs", process_routes.process_logs, "GET", "lines", "stream"),
+        route(
+            "/v1/processes/{name}/logs",
+            process_routes.process_logs,
+            "GET",
+            *("lines", "stream", "grep", "i", "context"),
+        ),
         *(
             route(f"/v1/processes/{{name}}/{action}", process_routes.act_on_process(action), "POST")
             for action in process_routes.API_ACTIONS
@@ -132,8 +138,10 @@ class _ApiMount(Mount):
 
 
 def api_routes(source: Runtime | Services | ServicesSource) -> list[BaseRoute]:
-    """Routes to add to another Starlette app (e.g. next to /slack/events)."""
-    return [_ApiMount("/api", _inner_app(services_source(source)))]
+    """Routes to add to another Starlette app (e.g. next to /slack/events): /api/v1 and
+    /metrics."""
+    current = services_source(source)
+    return [_ApiMount("/api", _inner_app(current)), metrics_route(current)]
 
 
 build_api_routes = api_routes

@@ -84,7 +84,10 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "LogTail": _fields(
         "process:str node:str stream:stdout|stderr lines:[str] truncated:bool offset:int"
-        " requested:int"
+        " requested:int search:LogSearch?"
+    ),
+    "LogSearch": _fields(
+        "pattern:str ignore_case:bool matches:int searched:int size:int context:int"
     ),
     "ReloadDiff": _fields("node:str added:[str] changed:[str] removed:[str] fingerprint:str"),
     "Reload": _fields(
@@ -245,9 +248,12 @@ def _paths() -> dict[str, Any]:
             for action in ("start", "stop", "restart")
         },
         "/api/v1/processes/{name}/logs": {"get": _op(
-            "The last lines of a process's log, secrets redacted", "LogTail", READ, NAME,
+            "The last lines of a process's log, secrets redacted; with `grep`, the last matching lines", "LogTail", READ, NAME,
             _param("lines", "query", {"type": "integer", "minimum": 1, "maximum": MAX_TAIL_LINES}, "How many lines (default 100)."),
             _param("stream", "query", {"type": "string", "enum": ["stdout", "stderr"]}, "Which log (default stdout)."),
+            _param("grep", "query", {"type": "string", "maxLength": 200}, "A regular expression: return the last `lines` matching lines of the last `[logs] search_bytes` of the log (400 for an invalid or refused pattern)."),
+            _param("i", "query", BOOL, "Ignore case (with grep)."),
+            _param("context", "query", {"type": "integer", "minimum": 0, "maximum": 10}, "Lines shown before and after each match (with grep; default 0)."),
         )},
         "/api/v1/reload": {"post": _op(
             "reread + update (admin); dry_run=true returns the diff only", "Reload", ACT,

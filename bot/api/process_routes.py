@@ -15,6 +15,7 @@ from bot.api import params
 from bot.api.problems import ApiError
 from bot.auth import Access, refusal
 from bot.domain import ProcessInfo
+from bot.log_search import MAX_CONTEXT, GrepRequest
 from bot.processes import ActionReport
 from bot.render.jsonout import to_plain
 from bot.services import Services
@@ -103,8 +104,16 @@ async def process_logs(request: Request, services: Services, access: Access) -> 
     name = request.path_params["name"]
     lines = params.integer(request, "lines", 100, 1, MAX_TAIL_LINES)
     stream = params.choice(request, "stream", ("stdout", "stderr"), "stdout")
+    pattern = request.query_params.get("grep")
+    ignore_case = params.flag(request, "i")
+    context = params.integer(request, "context", 0, 0, MAX_CONTEXT)
+    if pattern is None and (ignore_case or context):
+        raise params.bad("`i` and `context` go with `grep`, e.g. `?grep=ERROR&i=true`.")
 
     def tail() -> Any:
+        if pattern is not None:
+            ask = GrepRequest(pattern, ignore_case, lines, context, stream)
+            return services.processes.grep(access, name, ask)
         return services.processes.tail(access, name, lines, stream)
 
     result = await run_in_threadpool(guarded, services, access, name, "tail", tail)

@@ -31,6 +31,7 @@ from bot.render.blocks import (
     slack_date,
 )
 from bot.render.blocks_status import state_emoji
+from bot.render.text import search_summary
 from bot.replies import Choice, DetailsReply, TailReply
 
 # Log text shown inline: up to three sections of preformatted text. Longer → a file.
@@ -131,11 +132,17 @@ def tail_blocks(reply: TailReply, ctx: RenderContext) -> list[Block]:
     t = reply.tail
     count = len(t.lines)
     head = f":page_facing_up: {code(t.process + '@' + t.node)} {t.stream}, "
-    head += f"last {plural(count, 'line')}" + (" (log was longer)" if t.truncated else "")
+    if t.search is not None:
+        head = f":mag: {code(t.process + '@' + t.node)} {t.stream}, "
+        head += escape(search_summary(t.search))
+    else:
+        head += f"last {plural(count, 'line')}" + (" (log was longer)" if t.truncated else "")
     blocks: list[Block] = [section(head, "tail_head")]
     pieces = _pieces(t.lines)
     upload = tail_needs_upload(reply)
-    if not t.lines:
+    if not t.lines and t.search is not None:
+        pass  # the head says "no match" and how far it looked
+    elif not t.lines:
         blocks.append(section("_The log is empty._", "tail_empty"))
     elif upload or sum(len(p) + 1 for p in pieces) > TAIL_INLINE_CHARS:
         # Newest lines inline; the whole text goes to a file (or, when following, is dropped).

@@ -8,7 +8,7 @@ from functools import singledispatch
 
 from tabulate import tabulate
 
-from bot.domain import ActionOutcome, ProcessInfo, Totals
+from bot.domain import ActionOutcome, LogSearch, ProcessInfo, Totals
 from bot.durations import format_duration
 from bot.replies import (
     ActionReply,
@@ -22,6 +22,8 @@ from bot.replies import (
     StatusReply,
     TailReply,
 )
+from bot.sizes import format_size
+from bot.usertext import quote
 
 STATE_MARK = {"RUNNING": "●", "STARTING": "◐", "BACKOFF": "✖", "FATAL": "✖", "EXITED": "○"}
 
@@ -122,9 +124,21 @@ def tail_text(reply: TailReply) -> str:
     t = reply.tail
     group, _, name = t.process.partition(":")
     shown = group if name in ("", group) else t.process
+    if t.search is not None:
+        head = f"== {shown}@{t.node} {t.stream}, {search_summary(t.search)} =="
+        return "\n".join((head, *t.lines))
     head = f"== {shown}@{t.node} {t.stream}, last {len(t.lines)} lines =="
     body = "\n".join(t.lines) if t.lines else "(log is empty)"
     return f"{head}\n{body}"
+
+
+def search_summary(s: LogSearch) -> str:
+    """`3 lines match /ERROR/i — searched the last 8.0 MiB (of 1.2 GiB)`."""
+    found = f"{s.matches} matching line{'' if s.matches == 1 else 's'}" if s.matches else "no match"
+    scope = "the whole log" if s.searched >= s.size else f"the last {format_size(s.searched)}"
+    of = f" ({format_size(s.size)})" if s.searched >= s.size else f" (of {format_size(s.size)})"
+    flags = " (ignoring case)" if s.ignore_case else ""
+    return f"{found} for {quote(s.pattern, 60)}{flags} — searched {scope}{of}"
 
 
 def confirm_text(reply: ConfirmReply) -> str:

@@ -1,8 +1,9 @@
 """Every table supbot keeps, as SQLAlchemy Core metadata: one schema for SQLite and PostgreSQL.
 
-Column for column the tables the features create today with `Store.ensure(...)` (bot/state.py,
-bot/audit.py, bot/alerts/storage/schema.py, bot/scheduler/store.py, bot/slack/audit_channel.py,
-bot/slack/event_dedup.py); tests/storage/test_tables.py compares the two. Times are epoch
+The only description of the schema: migrations (migrations/versions/) bring a database to it,
+and an empty database is created from it (schema_check.py); the queries of every feature are
+in this package and use these objects (no SQL text). Changing a table means a new migration
+and SCHEMA_VERSION. Times are epoch
 seconds (REAL / double precision). Row ids are BIGINT on PostgreSQL and INTEGER on SQLite, where
 only `INTEGER PRIMARY KEY AUTOINCREMENT` is a rowid that never reuses a deleted row's id.
 """
@@ -88,7 +89,7 @@ slack_events = Table(
     Column("at", Float, nullable=False),
 )
 
-# --- alerts (bot/alerts/storage/schema.py) ---------------------------------------------------
+# --- alerts (bot/storage/alerts/) ------------------------------------------------------------
 alert_events = Table(
     "alert_events",
     metadata,
@@ -199,7 +200,7 @@ alert_snoozes = Table(
     Column("suppressed", Integer, nullable=False, server_default=ZERO),
 )
 
-# --- scheduler (bot/storage/jobs.py, job_locks.py; a `running` row is also the job's lock) -------------
+# --- scheduler (bot/storage/jobs.py, job_locks.py; a `running` row is the job lock) -----
 job_runs = Table(
     "job_runs",
     metadata,

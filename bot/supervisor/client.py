@@ -186,6 +186,27 @@ class NodeClient:
         except errors.ServerError:
             return "", offset
 
+    def log_size(self, full_name: str, stream: str = "stdout") -> int:
+        kind = "Stdout" if stream == "stdout" else "Stderr"
+        size: int = self.call(f"tailProcess{kind}Log", full_name, 0, 0, target=full_name)[1]
+        return size
+
+    def read_log_window(
+        self, full_name: str, start: int, end: int, stream: str = "stdout"
+    ) -> tuple[str, int, int]:
+        """The text of bytes [start, end), each edge moved in by up to 3 bytes when it would
+        split a UTF-8 character: (text, actual start, actual end)."""
+        kind = "Stdout" if stream == "stdout" else "Stderr"
+        edges = sorted(((a, b) for a in range(4) for b in range(4)), key=sum)
+        windows = [(start + a, end - b) for a, b in edges if end - b - start - a > 0]
+
+        def read(window: tuple[int, int]) -> tuple[str, int, int]:
+            at, to = window
+            text: str = self.call(f"readProcess{kind}Log", full_name, at, to - at, target=full_name)
+            return text, at, to
+
+        return self.nudged(windows or [(start, end)], read)
+
     @staticmethod
     def nudged(windows: Sequence[W], read: Callable[[W], T]) -> T:
         """Read the first byte window supervisord can answer. It answers HTTP 500 when a

@@ -130,3 +130,19 @@ def test_unknown_action_is_404_and_a_get_on_an_action_is_405(api: Api) -> None:
     assert r.status_code == 405
     assert r.json()["error"] == "method_not_allowed"
     assert api.get("/api/v1/nothing").status_code == 404
+
+
+def test_logs_grep_returns_the_last_matches_and_how_far_it_searched(api: Api) -> None:
+    r = api.get("/api/v1/processes/web/logs", params={"grep": "WEB LINE", "i": "true", "lines": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["lines"]) == 3 and all("web line" in x for x in body["lines"])
+    assert body["search"]["matches"] == 3 and body["search"]["ignore_case"] is True
+    assert 0 < body["search"]["searched"] <= body["search"]["size"]
+
+
+def test_logs_grep_with_a_catastrophic_pattern_is_a_400(api: Api) -> None:
+    r = api.get("/api/v1/processes/web/logs", params={"grep": "(a+)+$"})
+    assert r.status_code == 400 and "repeats a group" in r.json()["detail"]
+    r = api.get("/api/v1/processes/web/logs", params={"i": "true"})
+    assert r.status_code == 400 and "go with `grep`" in r.json()["detail"]

@@ -33,6 +33,15 @@ def test_tail_shows_the_last_log_lines(slack: Harness):
     assert "web line" in answer.text()
 
 
+def test_tail_grep_answers_the_matching_lines_or_why_the_pattern_is_refused(slack: Harness):
+    answer = slack.slash("tail web 3 --grep 'LINE \\d+ caf' -i").wait_response(slack.fake)
+    assert "3 matching lines" in answer.text() and "searched the whole log" in answer.text()
+    assert str(answer.body["blocks"]).count("web line") == 3
+    refused = slack.slash("tail web --grep '(a+)+'").wait_response(slack.fake)
+    assert "repeats a group that itself repeats" in refused.text()
+    assert "Traceback" not in refused.text()
+
+
 def test_restart_shows_progress_then_the_outcome_in_the_channel(slack: Harness, supervisor):
     node = NodeClient(supervisor.node())
     before = node.process("worker:worker_00").pid

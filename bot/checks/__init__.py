@@ -1,0 +1,1 @@
+"""Health checks beyond crashes: memory, CPU and HTTP probes per program glob ([[checks]])."""
