@@ -51,8 +51,10 @@ class AuditUnavailable(errors.SupbotError):
 
 class AuditLog:
     def __init__(self, store: Store) -> None:
+        # The state is opened at the first use, not here: a long-running process starts while
+        # the database is down (its actions are refused until it answers, never run unaudited),
+        # and commands that never record (status) never connect.
         self.store = store
-        store.ensure()  # a state that cannot be used stops the start here
         self.listeners: list[Callable[[AuditEntry], None]] = []
 
     def record(

@@ -7,6 +7,8 @@ import logging
 import threading
 from typing import Any
 
+from bot.errors import StateUnavailable
+
 log = logging.getLogger("supbot.audit")
 
 PRUNE_EVERY = 3600.0
@@ -47,6 +49,8 @@ class AuditRetention:
         while not stop.is_set():
             try:
                 self.prune()
-            except Exception:  # the state database may be down: try again next time
+            except StateUnavailable:  # the Store said so once: try again next time
+                pass
+            except Exception:  # a bug: say it, try again next time
                 log.exception("pruning the audit log failed; trying again in an hour")
             stop.wait(PRUNE_EVERY)

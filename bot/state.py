@@ -82,6 +82,7 @@ class Store:
         self._problem: tuple[str, str] | None = None  # (kind, line) of the last failed use
         self._ready = False
         self._waiters = Local()
+        self._note_lock = threading.Lock()
         self._retry_at = 0.0  # monotonic: an unreachable server is not asked again before
         self._backoff = 0.0
         if not self.postgresql:
@@ -216,9 +217,11 @@ class Store:
         raise StateUnavailable(found[1]) from exc
 
     def _note(self, found: tuple[str, str]) -> None:
-        if self._ready and (self._problem is None or self._problem[0] != found[0]):
+        with self._note_lock:  # threads failing at once: one line, not one each
+            changed = self._problem is None or self._problem[0] != found[0]
+            self._problem = found
+        if self._ready and changed:
             log.error("%s", found[1])  # at start-up the error itself is the one line
-        self._problem = found
         if found[0] == "unreachable":
             # Back off: every caller fails fast instead of each waiting for a connect timeout.
             self._backoff = min(max(self._backoff * 2, 0.5), BACKOFF_MAX)

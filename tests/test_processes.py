@@ -364,8 +364,8 @@ def test_start_of_a_group_with_one_process_already_up_is_not_a_failure(services)
 def test_status_says_when_the_state_database_cannot_record(services: Services) -> None:
     store = services.store
     with store.connect() as db:  # a real SQLITE_FULL without filling the disk
-        pages = db.execute("PRAGMA page_count").fetchone()[0]
-        db.execute(f"PRAGMA max_page_count={pages}")
+        pages = db.exec_driver_sql("PRAGMA page_count").scalar_one()
+        db.exec_driver_sql(f"PRAGMA max_page_count={pages}")
     with pytest.raises(errors.StateUnavailable):
         for i in range(1000):
             services.audit.record("U1", "slash", "restart", f"web-{i}" + "x" * 500, "ok")
@@ -376,7 +376,7 @@ def test_status_says_when_the_state_database_cannot_record(services: Services) -
     slack = json.dumps([b.to_dict() for b in render_blocks(reply)])
     assert "is full" in slack and "crashes are not alerted" in slack
     with store.connect() as db:
-        db.execute("PRAGMA max_page_count=1000000")  # space again
+        db.exec_driver_sql("PRAGMA max_page_count=1000000")  # space again
     services.audit.record("U1", "slash", "restart", "web", "ok")
     reply = services.dispatcher.run_text(viewer, "status")
     assert "state database" not in render_text(reply)

@@ -53,10 +53,15 @@ class Deliverer:
         # What Slack refused for good, by scope ("token" or a channel): logged once, its rows
         # held until a restart or a reload (which may have fixed it) or HOLD passes.
         self.problems: dict[str, Problem] = {}
-        alerts.release_held()
+        # Rows held for a refusal get another try after a (re)start: at the first pass, not
+        # here, so a process starts while the state database is down.
+        self._released = False
 
     def deliver_ready(self) -> float:
         """Send what may go now; returns how long the caller may sleep."""
+        if not self._released:
+            self.alerts.release_held()
+            self._released = True
         rows, wait = self.outbox.claim()
         for row in rows:
             self.deliver(row)

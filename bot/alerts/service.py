@@ -13,6 +13,7 @@ from bot.alerts.delivery_loop import DeliveryLoop
 from bot.alerts.housekeeping import DigestLoop, HousekeepingLoop
 from bot.alerts.watch_loop import WatchLoop
 from bot.checks.loop import ChecksLoop
+from bot.errors import StateUnavailable
 from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.alerts")
@@ -102,6 +103,8 @@ class AlertsWorker:
             try:
                 loop.run(stop)
                 return
+            except StateUnavailable:  # the Store logged it once; try again, no traceback
+                stop.wait(RESTART_AFTER)
             except Exception:
                 log.exception("alerts thread %s failed; restarting it in 5s", loop.name)
                 stop.wait(RESTART_AFTER)

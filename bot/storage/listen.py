@@ -20,6 +20,7 @@ from typing import Any
 log = logging.getLogger("supbot.state")
 
 PREFIX = "supbot_"
+_SAID: set[str] = set()  # servers whose loss was logged (by any waiter of this process)
 
 
 class Local:
@@ -96,13 +97,16 @@ class Waiter:
             self._lost(exc)
             return False
         self._conn = conn
-        if self._down:
-            log.info("listening again for %s on %s", self.topic, self._shown)
+        if self._down and self._shown in _SAID:
+            _SAID.discard(self._shown)
+            log.info("listening again on %s", self._shown)
             self._down = False
         return True
 
     def _lost(self, exc: BaseException) -> None:
-        if not self._down:
+        if not self._down and self._shown not in _SAID:
+            _SAID.add(self._shown)  # one line per server, not one per topic
+            self._down = True
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             log.warning(
                 "cannot listen for %s on %s (%s): polling until it answers",
@@ -110,7 +114,7 @@ class Waiter:
                 self._shown,
                 first,
             )
-            self._down = True
+        self._down = True
         self.close()
         self._retry_at = time.monotonic() + 5.0
 

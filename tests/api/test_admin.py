@@ -6,9 +6,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import update
 
 from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
+from bot.storage.tables import audit
 from bot.supervisor.client import NodeClient
 from tests.api.conftest import TOKEN_ENV, TOKENS_TOML, Api, api_services, serve, stop
 from tests.conftest import PY, basic_toml, make_settings, short_tmp
@@ -106,7 +108,7 @@ def test_audit_lists_entries_since_a_duration(own_api: Api) -> None:
     own_api.post("/api/v1/processes/idle/start", token="deploy")
     own_api.services.audit.record("U0OLD", "slash", "stop", "web", "ok")
     with own_api.services.store.connect() as db:  # make the Slack entry two hours old
-        db.execute("UPDATE audit SET at = ? WHERE actor = 'U0OLD'", (time.time() - 7200,))
+        db.execute(update(audit).where(audit.c.actor == "U0OLD").values(at=time.time() - 7200))
     recent = own_api.get("/api/v1/audit", params={"since": "1h"}).json()["entries"]
     assert [(e["actor"], e["action"], e["target"]) for e in recent] == [
         ("api:deploy", "start", "idle@local")

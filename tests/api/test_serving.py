@@ -102,7 +102,7 @@ def test_supbot_api_refuses_big_bodies_drops_slow_heads_and_reports_health(
             wait_until(closed, 40, 0.1)
         store = runtime.services.store
         with store.connect() as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         size = store.path.stat().st_size
         with store.path.open("r+b") as f:  # the state database is damaged under the server
             f.write((b"this is not a database. " * size)[:size])

@@ -85,6 +85,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            self.pause()
+            if (self.root / "data" / "postmaster.pid").exists():
+                self.pause()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
