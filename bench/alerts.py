@@ -31,6 +31,7 @@ from bot.services import Services  # noqa: E402
 from bot.storage.alerts.store import AlertStore  # noqa: E402
 from bot.supervisor.client import NodeClient  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.storage.postgres import PostgresServer  # noqa: E402
 
 PY = sys.executable
 N = 15
@@ -65,15 +66,17 @@ startsecs=0
 """
 
 
-def toml(sv: EmbeddedSupervisor, n: int, send: bool) -> str:
+def toml(sv: EmbeddedSupervisor, n: int, send: bool, url: str | None = None) -> str:
     bindings = "".join(
         f'\n[[channels]]\nid = "C0B{i:02d}"\nprograms = ["crasher:crasher_{i:02d}"]\n'
         f'alerts_channel = "C0A{i:02d}"\n'
         for i in range(n)
     )
+    storage = f'url = "{url}"\nauto_upgrade = true' if url else ""
     return f"""
 [storage]
 dir = "state"
+{storage}
 [[nodes]]
 name = "local"
 url = "{sv.url}"
@@ -125,13 +128,14 @@ def p50(xs: list[float]) -> float:
     return statistics.median(xs) * 1000 if xs else float("nan")
 
 
-def listener_mode() -> tuple[float, float, int]:
+def listener_mode(url: str | None = None) -> tuple[float, float, int]:
+    """Crash → Slack with `supbot listen` sending itself, state in SQLite or at `url`."""
     root = Path(tempfile.mkdtemp(prefix="sbb-", dir="/tmp"))
     slack = FakeSlack().start()
     (root / "bare.py").write_text(BARE)
     sv = EmbeddedSupervisor(root / "sv", crashers(root, N))
     cfg = root / "supbot.toml"
-    cfg.write_text(toml(sv, N, send=True))
+    cfg.write_text(toml(sv, N, send=True, url=url))
     sv.extra = f"""
 [eventlistener:supbot]
 command={PY} -m bot listen
@@ -282,6 +286,15 @@ def main() -> None:
     bare, ours, n = listener_mode()
     print(
         f"listener mode: crash→chat.postMessage p50 {ours:.0f} ms; bare listener receipt p50 {bare:.0f} ms; delta {ours - bare:+.0f} ms (n={n}; target ≤ +50 ms)"
+    )
+    server = PostgresServer()
+    server.start()
+    try:
+        pg_bare, pg_ours, pg_n = listener_mode(server.database())
+    finally:
+        server.stop()
+    print(
+        f"listener mode, state on PostgreSQL: crash→chat.postMessage p50 {pg_ours:.0f} ms; bare p50 {pg_bare:.0f} ms; delta {pg_ours - pg_bare:+.0f} ms (n={pg_n}); PostgreSQL − SQLite {(pg_ours - pg_bare) - (ours - bare):+.0f} ms (target ≤ +10 ms)"
     )
     w50, wmax, interval, n = watcher_mode()
     print(
