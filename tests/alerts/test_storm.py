@@ -32,7 +32,10 @@ def test_storm_of_200_crashes_stays_in_budget_and_counts_every_crash(alert_env: 
         ),
         40,
     )
-    crashes_run = sum(int((env.root / f"c{i:02d}").read_text()) - 1 for i in range(50))
+    # A counter file is empty for an instant while its program rewrites it: read when settled.
+    counts = [env.root / f"c{i:02d}" for i in range(50)]
+    wait_until(lambda: all(c.read_text().strip().isdigit() for c in counts), 10)
+    crashes_run = sum(int(c.read_text()) - 1 for c in counts)
     assert crashes_run == 200
     wait_until(lambda: env.idle() and _shown(env) >= 200, 60)
     wait_until(env.idle, 10)
