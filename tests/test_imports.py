@@ -10,6 +10,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers")
 # What `supbot status` must never pay for: the Slack server, the HTTP stack and the database
@@ -39,6 +41,7 @@ def import_alone(module: str) -> tuple[str, str]:
     return module, done.stderr.strip().splitlines()[-1] if done.returncode else ""
 
 
+@pytest.mark.timeout(600)  # ~200 fresh interpreters: slow on a busy 2-core machine, not wrong
 def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         failures = [f"{m}: {err}" for m, err in pool.map(import_alone, module_names()) if err]
