@@ -60,7 +60,7 @@ def _refused(env: AlertEnv) -> list[Call]:
 
 def _escalate_later(env: AlertEnv, services: Services) -> int:
     """The housekeeping check as it runs 11 minutes from now (no waiting 10 minutes)."""
-    escalation = Escalation(AlertStore(services.store), services.settings.alerts)
+    escalation = Escalation(AlertStore(services.store), services.settings, services.audit)
     return escalation.run(time.time() + 660)
 
 
