@@ -34,6 +34,41 @@ class NodeSettings:
 
 
 @dataclass(frozen=True)
+class EscalationLevel:
+    """Unacked `after` seconds after it opened: the incident's thread mentions `to`."""
+
+    after: float
+    to: str
+
+
+@dataclass(frozen=True)
+class PagerDutySettings:
+    """Events API v2: `url` is the API's base (a stand-in's in tests)."""
+
+    routing_key: str = field(repr=False)
+    url: str = "https://events.pagerduty.com"
+    severity: str = "critical"
+
+
+@dataclass(frozen=True)
+class OpsgenieSettings:
+    """Alert API: `url` is the API's base (https://api.eu.opsgenie.com for the EU)."""
+
+    api_key: str = field(repr=False)
+    url: str = "https://api.opsgenie.com"
+    priority: str = "P1"
+
+
+@dataclass(frozen=True)
+class OnCallSettings:
+    """Escalation levels and pagers, of [alerts] or of one binding (which overrides)."""
+
+    escalation: tuple[EscalationLevel, ...] = ()
+    pagerduty: PagerDutySettings | None = None
+    opsgenie: OpsgenieSettings | None = None
+
+
+@dataclass(frozen=True)
 class ChannelBinding:
     id: str
     programs: tuple[str, ...] = ()
@@ -44,6 +79,7 @@ class ChannelBinding:
     admins: tuple[str, ...] = ()
     critical: tuple[str, ...] = ()
     alerts_channel: str | None = None
+    oncall: OnCallSettings = OnCallSettings()  # its own levels and pagers, if any
 
 
 @dataclass(frozen=True)
@@ -68,6 +104,8 @@ class AlertSettings:
     # One escalation level: an incident unacked this long is re-posted mentioning escalate_to.
     escalate_after: float | None = None
     escalate_to: str | None = None
+    # Every level ([[alerts.escalation]], or the one above) and the pagers.
+    oncall: OnCallSettings = OnCallSettings()
 
 
 @dataclass(frozen=True)

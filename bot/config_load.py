@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 from croniter import croniter
 
+from bot.alerts.oncall_config import KEYS as ONCALL_KEYS
+from bot.alerts.oncall_config import read_oncall
 from bot.checks.config import read_checks
 from bot.config import (
     DEFAULT_SLACK_API_URL,
@@ -25,6 +27,7 @@ from bot.config import (
     ChannelBinding,
     CommandSettings,
     CommandSource,
+    EscalationLevel,
     JobSettings,
     NodeSettings,
     Secrets,
@@ -67,9 +70,9 @@ def _read_nodes(top: Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...]
     return tuple(nodes)
 
 
-def _read_channels(top: Reader) -> tuple[ChannelBinding, ...]:
+def _read_channels(top: Reader, env: Mapping[str, str]) -> tuple[ChannelBinding, ...]:
     known = {"id", "programs", "jobs", "commands", "viewers", "operators", "admins"}
-    known |= {"critical", "alerts_channel"}
+    known |= {"critical", "alerts_channel"} | ONCALL_KEYS
     out = []
     for path, table in top.table_list("channels"):
         r = Reader(table, path, top.problems, known)
@@ -81,6 +84,10 @@ def _read_channels(top: Reader) -> tuple[ChannelBinding, ...]:
             for v in values:
                 if v != "*" and not re.fullmatch(r"[UWS][A-Z0-9]+", v):
                     r.problem(key, f"{v!r} is not a user ID (U…), user-group ID (S…) or '*'")
+        oncall = read_oncall(r, env)
+        if set(table) & ONCALL_KEYS and "alerts_channel" not in table:
+            key = min(set(table) & ONCALL_KEYS)
+            r.problem(key, "applies to the incidents of the binding's alerts_channel: set one")
         out.append(
             ChannelBinding(
                 id=cid,
@@ -89,6 +96,7 @@ def _read_channels(top: Reader) -> tuple[ChannelBinding, ...]:
                 commands=r.strings("commands"),
                 critical=r.strings("critical"),
                 alerts_channel=r.text("alerts_channel"),
+                oncall=oncall,
                 **members,
             )
         )
@@ -195,6 +203,7 @@ _SECTIONS: dict[str, set[str]] = {
         "send_from_listener",
         "escalate_after",
         "escalate_to",
+        *ONCALL_KEYS,
     },
     "api": {"listen"},
     "console": {"user", "channel"},
@@ -234,20 +243,23 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         except re.error as exc:
             redaction.problem("patterns", f"invalid regular expression {p!r}: {exc}")
     nodes = _read_nodes(top, env)
+    after, to = alerts.duration("escalate_after", 0.0) or None, alerts.text("escalate_to")
+    one_level = EscalationLevel(after, to) if after and to else None
     settings = Settings(
         source=source,
         timezone=tz,
         storage=read_storage(storage, source, env),
         nodes=nodes,
-        channels=_read_channels(top),
+        channels=_read_channels(top, env),
         alerts=AlertSettings(
             channel=alerts.text("channel"),
             mention=alerts.text("mention"),
             digest=digest,
             node_down_after=alerts.duration("node_down_after", 60.0),
             send_from_listener=alerts.get("send_from_listener", bool, False),
-            escalate_after=alerts.duration("escalate_after", 0.0) or None,
-            escalate_to=alerts.text("escalate_to"),
+            escalate_after=after,
+            escalate_to=to,
+            oncall=read_oncall(alerts, env, one_level),
         ),
         jobs=_read_jobs(top, tz),
         commands=_read_commands(top),

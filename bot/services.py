@@ -55,7 +55,7 @@ class Services:
         commands = CommandService(settings, audit, redactor)
         laravel = LaravelJobs(settings, commands)
         dispatcher = wiring.build_dispatcher(
-            processes, reload, store, audit, jobs, commands, laravel
+            processes, reload, store, audit, jobs, commands, laravel, settings
         )
         wiring.install_renderers()
         return cls(

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING
 from bot import choices as core_choices
 from bot.alerts.expected_stops import ExpectedStops
 from bot.alerts.oncall import OnCallService
+from bot.alerts.pagers import Pager
 from bot.alerts.snooze import SnoozeService, in_force
 from bot.audit import AuditLog
 from bot.commands import render as commands_render
 from bot.commands import render_slack as commands_slack
 from bot.commands.service import CommandService
 from bot.commands.verbs import CommandVerbs
+from bot.config import Settings
 from bot.dispatch import Dispatcher
 from bot.processes import ProcessService
 from bot.reload import ReloadService
@@ -48,6 +50,7 @@ def build_dispatcher(
     jobs: JobService,
     commands: CommandService,
     laravel: LaravelJobs,
+    settings: Settings,
 ) -> Dispatcher:
     """The dispatcher with every feature's verbs, and the alerts' hooks on actions."""
     alerts = AlertStore(store)
@@ -57,7 +60,7 @@ def build_dispatcher(
         JobVerbs(jobs, laravel).handlers(),
         CommandVerbs(commands).handlers(),
         snoozes.handlers(),
-        OnCallService(alerts, processes, audit).handlers(),
+        OnCallService(alerts, processes, audit, Pager(settings)).handlers(),
     ):
         for verb, handler in handlers.items():
             dispatcher.register(verb, handler)

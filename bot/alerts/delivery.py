@@ -13,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.alerts import render
 from bot.alerts.outbox import Outbox
+from bot.alerts.pager_send import PagerSender
+from bot.alerts.pagers import KIND as PAGE
 from bot.alerts.records import OutboxRow
 from bot.alerts.refusals import HOLD, Problem, problem_for
 from bot.config import Settings
@@ -45,9 +47,14 @@ def web_client(settings: Settings) -> WebClient:
 
 class Deliverer:
     def __init__(
-        self, alerts: AlertStore, client: WebClient, settings: Settings, fetch_log: LogFetcher
+        self,
+        alerts: AlertStore,
+        client: WebClient,
+        settings: Settings,
+        fetch_log: LogFetcher,
+        pagers: PagerSender,
     ) -> None:
-        self.alerts, self.client, self.settings = alerts, client, settings
+        self.alerts, self.client, self.settings, self.pagers = alerts, client, settings, pagers
         self.outbox = Outbox(alerts)
         self.fetch_log = fetch_log
         # What Slack refused for good, by scope ("token" or a channel): logged once, its rows
@@ -68,6 +75,9 @@ class Deliverer:
         return 0.0 if rows else wait
 
     def deliver(self, row: OutboxRow) -> None:
+        if row.kind == PAGE:  # not Slack: PagerDuty or Opsgenie, with their own errors
+            self.pagers.deliver(row)
+            return
         try:
             self._send(row)
             self._resolved(row.channel)
@@ -174,7 +184,8 @@ class Deliverer:
         """Mention the next group in the thread, unless an Ack (or the end) came first."""
         inc = self.alerts.incident(row.ref)
         if inc.status == "open" and not inc.acked_by:
-            message = render.escalation_message(inc, row.payload["to"], row.payload["after"])
+            to, after = row.payload["to"], row.payload["after"]
+            message = render.escalation_message(inc, to, after, row.payload.get("level", 1))
             self._post(row, *message, inc.ts)
         self.alerts.sent(row.id)
 

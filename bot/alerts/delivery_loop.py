@@ -9,6 +9,8 @@ from typing import Any
 
 from bot.alerts.delivery import Deliverer, log_fetcher, web_client
 from bot.alerts.incidents import IncidentEngine
+from bot.alerts.pager_send import PagerSender
+from bot.alerts.pagers import Pager
 from bot.alerts.routing import router
 from bot.alerts.wakeups import relay
 from bot.config import Settings
@@ -31,7 +33,7 @@ class DeliveryLoop:
     ) -> None:
         settings: Settings = services.settings
         self.alerts, self.wake, self.audit = alerts, wake, services.audit
-        self.engine = IncidentEngine(alerts, router(settings))
+        self.engine = IncidentEngine(alerts, router(settings), Pager(settings))
         send = bool(settings.secrets.bot_token) if deliver is None else deliver
         self.deliverer = (
             Deliverer(
@@ -39,6 +41,7 @@ class DeliveryLoop:
                 web_client(settings),
                 settings,
                 log_fetcher(services.fleet, services.redactor),
+                PagerSender(alerts, settings, services.audit),
             )
             if send
             else None

@@ -27,7 +27,7 @@ class HousekeepingLoop:
     ) -> None:
         self.alerts, self.nodes, self.wake = alerts, nodes, wake
         self.retention: float = services.settings.storage.retention
-        self.escalation = Escalation(alerts, services.settings.alerts)
+        self.escalation = Escalation(alerts, services.settings, services.audit)
         self._pruned = 0.0
 
     def run(self, stop: threading.Event) -> None:

@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.alerts import events
+from bot.alerts.pagers import Pager
 from bot.alerts.records import EventRecord, Incident
 from bot.alerts.routing import Router
 from bot.storage.alerts.store import AlertStore
@@ -30,8 +31,8 @@ class IncidentEngine:
     """Turns recorded events into incidents and outbox rows, exactly once (each batch is one
     write transaction, so two processes never handle the same event)."""
 
-    def __init__(self, alerts: AlertStore, route: Router) -> None:
-        self.alerts, self.route = alerts, route
+    def __init__(self, alerts: AlertStore, route: Router, pager: Pager | None = None) -> None:
+        self.alerts, self.route, self.pager = alerts, route, pager
 
     def process_pending(self, limit: int = 500) -> int:
         with self.alerts.transaction() as tx:
@@ -111,6 +112,8 @@ class IncidentEngine:
         tx.repeat_incident(inc, ev, counts)
         if snoozed:
             return "snoozed"
+        if reopened or inc.snoozed:  # shown again (or at last): the pagers hear of it
+            self._page(tx, inc, "trigger")
         if inc.snoozed:
             # opened while snoozed, so never shown: the first crash after the snooze posts it
             tx.unhide_incident(inc.id)
@@ -134,12 +137,19 @@ class IncidentEngine:
         incident = tx.open_incident(kind, channel, ev, crashes, snoozed)
         if snoozed:
             return "snoozed"
+        opened = tx.incident(incident)
+        assert opened is not None  # inserted above, in this transaction
+        self._page(tx, opened, "trigger")
         rollup = self._storm_rollup(tx, channel, incident)
         if rollup:
             tx.enqueue(channel, "rollup", rollup)
             return "rolled up"
         tx.enqueue(channel, "incident", incident)
         return "opened"
+
+    def _page(self, tx: AlertTx, inc: Incident, action: str) -> None:
+        if self.pager is not None:
+            self.pager.tell(tx, inc, action)
 
     def _thread_reply(self, tx: AlertTx, inc: Incident, ev: EventRecord) -> None:
         """One reply per repeat; repeats while a reply waits to be sent join that reply."""
@@ -181,6 +191,7 @@ class IncidentEngine:
         tx.close_incident(inc.id, status, ev.stop, ev.pid)
         if inc.snoozed:
             return status
+        self._page(tx, inc, "resolve")
         if inc.rollup:
             tx.enqueue(inc.channel, "rollup", inc.rollup)
         else:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot import errors
+from bot.alerts.pagers import Pager
 from bot.alerts.records import Incident
 from bot.audit import AuditLog
 from bot.auth import Access
@@ -49,16 +50,21 @@ class UnknownIncident(errors.SupbotError):
 
 
 class OnCallService:
-    def __init__(self, alerts: AlertStore, processes: ProcessService, audit: AuditLog) -> None:
-        self.alerts, self.processes, self.audit = alerts, processes, audit
+    def __init__(
+        self, alerts: AlertStore, processes: ProcessService, audit: AuditLog, pager: Pager
+    ) -> None:
+        self.alerts, self.processes, self.audit, self.pager = alerts, processes, audit, pager
 
     # --- the changes -------------------------------------------------------------------
 
     def ack(self, access: Access, incident_id: int) -> Incident:
         by = access.actor.id
-        return self._change(
-            access, incident_id, "ack", lambda tx, i, now: tx.set_owner(i.id, by, now)
-        )
+
+        def take(tx: AlertTx, inc: Incident, now: float) -> None:
+            tx.set_owner(inc.id, by, now)
+            self.pager.tell(tx, inc, "acknowledge")  # mirrored: the pager stops paging
+
+        return self._change(access, incident_id, "ack", take)
 
     def unack(self, access: Access, incident_id: int) -> Incident:
         return self._change(
@@ -67,12 +73,12 @@ class OnCallService:
 
     def resolve(self, access: Access, incident_id: int, note: str = "") -> Incident:
         note = note.strip()[:NOTE_MAX]
-        return self._change(
-            access,
-            incident_id,
-            "resolve",
-            lambda tx, inc, now: tx.resolve_incident(inc.id, now, note),
-        )
+
+        def close(tx: AlertTx, inc: Incident, now: float) -> None:
+            tx.resolve_incident(inc.id, now, note)
+            self.pager.tell(tx, inc, "resolve")
+
+        return self._change(access, incident_id, "resolve", close)
 
     def _change(self, access: Access, incident_id: int, action: str, apply: Change) -> Incident:
         a = access.actor

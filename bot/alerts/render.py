@@ -165,13 +165,14 @@ def thread_message(inc: Incident, payload: dict[str, Any]) -> Message:
     return plain, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 
-def escalation_message(inc: Incident, to: str, after: float) -> Message:
+def escalation_message(inc: Incident, to: str, after: float, level: int = 1) -> Message:
     """The thread reply that hands an unacked incident to the next group."""
     target = escape(node_label(inc.node, inc.process)) if inc.kind == "process" else inc.node
     delay = format_duration(after).removesuffix(" 0s")  # "10m", not "10m 0s"
+    which = f" (level {level})" if level > 1 else ""
     text = (
         f"{mention_text(to)}⏫ incident {inc.id} ({target}) has not been acknowledged "
-        f"in {delay} — escalating. Ack it on the message above."
+        f"in {delay} — escalating{which}. Ack it on the message above."
     )
     plain = f"escalated: incident {inc.id} not acknowledged in {delay}"
     return plain, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.alerts.oncall import NOTE_MAX, OnCallService, label
+from bot.alerts.pagers import Pager
 from bot.alerts.records import Incident
 from bot.api import params
 from bot.auth import Access
@@ -17,7 +18,8 @@ from bot.storage.alerts.store import AlertStore
 
 
 def _service(services: Services) -> OnCallService:
-    return OnCallService(AlertStore(services.store), services.processes, services.audit)
+    alerts, pager = AlertStore(services.store), Pager(services.settings)
+    return OnCallService(alerts, services.processes, services.audit, pager)
 
 
 def incident_json(inc: Incident) -> dict[str, Any]:

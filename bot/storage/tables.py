@@ -26,7 +26,7 @@ metadata = MetaData()
 
 # The newest migration (bot/storage/migrations/versions/): what a process checks at start without
 # importing Alembic. tests/storage/test_store.py keeps it equal to the scripts' head.
-SCHEMA_VERSION = "0003"
+SCHEMA_VERSION = "0004"
 
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 EMPTY, ZERO = text("''"), text("0")
@@ -198,6 +198,19 @@ alert_snoozes = Table(
     Column("by", Text, nullable=False),
     Column("created", Float, nullable=False),
     Column("suppressed", Integer, nullable=False, server_default=ZERO),
+)
+# 0004: what each pager was told of each incident (bot/alerts/pagers.py). One row per incident,
+# pager and target, moved on in the transaction that queues the call: a trigger is queued once
+# per opening of the incident, however many processes handle its events.
+alert_pages = Table(
+    "alert_pages",
+    metadata,
+    Column("incident", RowId, primary_key=True),
+    Column("provider", Text, primary_key=True),  # pagerduty | opsgenie
+    Column("target", Text, primary_key=True),  # "" ([alerts]) or the binding's channel ID
+    Column("state", Text, nullable=False),  # triggered | acknowledged | resolved
+    Column("round", Integer, nullable=False, server_default=ZERO),  # triggers so far
+    Column("updated", Float, nullable=False),
 )
 
 # --- scheduler (bot/storage/jobs.py, job_locks.py; a `running` row is the job lock) -----

@@ -53,14 +53,16 @@ startsecs=0
 """
 
 
-def listener_block(config: Path, slack_url: str, root: Path, buffer_size: int = 100) -> str:
+def listener_block(
+    config: Path, slack_url: str, root: Path, buffer_size: int = 100, env: str = ""
+) -> str:
     return f"""
 [eventlistener:supbot]
 command={PY} -m bot listen
 events=PROCESS_STATE,TICK_60
 buffer_size={buffer_size}
 autorestart=true
-environment=SUPBOT_CONFIG="{config}",SLACK_BOT_TOKEN="{TOKEN}",SLACK_API_URL="{slack_url}"
+environment=SUPBOT_CONFIG="{config}",SLACK_BOT_TOKEN="{TOKEN}",SLACK_API_URL="{slack_url}"{env}
 stderr_logfile={root}/listener.err
 """
 
@@ -71,10 +73,11 @@ class AlertEnv:
     slack: FakeSlack
     config: Path
     root: Path
+    env: dict[str, str]  # more of the listener's environment (pager keys)
     _store: Store | None = None
 
     def settings(self) -> Settings:
-        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": self.slack.url}
+        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": self.slack.url, **self.env}
         return load_settings(str(self.config), env=env)
 
     def services(self) -> Services:
@@ -141,6 +144,7 @@ def alert_env(request: pytest.FixtureRequest) -> Iterator[MakeEnv]:
         extra_toml: str = "",
         buffer_size: int = 100,
         engine: str = "sqlite",
+        env: dict[str, str] | None = None,
     ) -> AlertEnv:
         root = short_tmp()
         slack = FakeSlack().start()
@@ -148,15 +152,17 @@ def alert_env(request: pytest.FixtureRequest) -> Iterator[MakeEnv]:
         sv = EmbeddedSupervisor(root / "sv", programs.replace("{root}", str(root)))
         storage = {} if engine == "sqlite" else {"storage": engine_toml(engine, root, request)}
         config.write_text(alert_toml(sv, send_from_listener, extra_toml, **storage))
+        extra_env = env or {}
         if listener:
-            sv.extra = listener_block(config, slack.url, root, buffer_size)
-        env = AlertEnv(sv, slack, config, root)
-        made.append(env)
+            more = "".join(f',{k}="{v}"' for k, v in extra_env.items())
+            sv.extra = listener_block(config, slack.url, root, buffer_size, more)
+        made_env = AlertEnv(sv, slack, config, root, extra_env)
+        made.append(made_env)
         sv.start()
         if listener:
-            store = env.store()
+            store = made_env.store()
             wait_until(lambda: store.last_heartbeat("listener:local") is not None, 15)
-        return env
+        return made_env
 
     yield make
     for env in made:

@@ -38,6 +38,15 @@ role = "viewer"
 programs = ["*"]
 """
 SECONDLINE = "<!subteam^S0SECONDLINE>"
+LEVELS = """
+[[alerts.escalation]]
+after = "10m"
+to = "S0FIRSTLINE"
+
+[[alerts.escalation]]
+after = "30m"
+to = "S0SECONDLINE"
+"""
 
 
 def _crash_posted(env: AlertEnv) -> tuple[Call, int]:
@@ -58,10 +67,20 @@ def _refused(env: AlertEnv) -> list[Call]:
     return [c for c in env.slack.calls if c.status == 503]
 
 
-def _escalate_later(env: AlertEnv, services: Services) -> int:
-    """The housekeeping check as it runs 11 minutes from now (no waiting 10 minutes)."""
-    escalation = Escalation(AlertStore(services.store), services.settings.alerts)
-    return escalation.run(time.time() + 660)
+def _escalate_later(env: AlertEnv, services: Services, minutes: float = 11) -> int:
+    """The housekeeping check as it runs `minutes` from now (no waiting 10 minutes)."""
+    escalation = Escalation(AlertStore(services.store), services.settings, services.audit)
+    return escalation.run(time.time() + minutes * 60)
+
+
+def _thread_mentions(env: AlertEnv) -> list[str]:
+    """The groups mentioned in the alert's thread, in order."""
+    replies = env.slack.posts("C0ALERT", top_level=False)
+    return [g for p in replies for g in ("S0FIRSTLINE", "S0SECONDLINE") if g in p.text()]
+
+
+def _escalations_audited(services: Services) -> list[str]:
+    return [e.target for e in services.audit.since() if e.actor == "escalation"]
 
 
 def test_unacked_incident_escalates_once_in_its_thread(alert_env: MakeEnv) -> None:
@@ -75,6 +94,54 @@ def test_unacked_incident_escalates_once_in_its_thread(alert_env: MakeEnv) -> No
     (reply,) = _escalations(env)
     assert reply.body["thread_ts"] == post.ts
     assert "has not been acknowledged in 10m — escalating" in reply.text()
+    services.close()
+
+
+def test_unacked_incident_escalates_exactly_once_per_level(alert_env: MakeEnv) -> None:
+    env = alert_env(extra_toml=LEVELS)
+    services = env.services()
+    post, incident = _crash_posted(env)
+    assert _escalate_later(env, services, 5) == 0  # no level is due yet
+    assert _escalate_later(env, services, 11) == 1
+    assert _escalate_later(env, services, 11) == 0
+    assert _escalate_later(env, services, 31) == 1
+    assert _escalate_later(env, services, 60) == 0  # no third level
+    wait_until(lambda: len(_thread_mentions(env)) >= 2, 15)
+    wait_until(env.idle, 10)
+    assert _thread_mentions(env) == ["S0FIRSTLINE", "S0SECONDLINE"]
+    second = env.slack.posts("C0ALERT", top_level=False)[-1]
+    assert second.body["thread_ts"] == post.ts
+    assert "not been acknowledged in 30m — escalating (level 2)" in second.text()
+    assert _escalations_audited(services) == [
+        f"#{incident} crashy@local → S0FIRSTLINE (level 1)",
+        f"#{incident} crashy@local → S0SECONDLINE (level 2)",
+    ]
+    services.close()
+
+
+def test_levels_missed_while_supbot_was_down_are_each_posted_once(alert_env: MakeEnv) -> None:
+    env = alert_env(extra_toml=LEVELS)
+    services = env.services()
+    _crash_posted(env)
+    assert _escalate_later(env, services, 45) == 2
+    assert _escalate_later(env, services, 45) == 0
+    wait_until(lambda: len(_thread_mentions(env)) >= 2, 15)
+    wait_until(env.idle, 10)
+    assert _thread_mentions(env) == ["S0FIRSTLINE", "S0SECONDLINE"]
+    services.close()
+
+
+def test_ack_between_levels_stops_the_next_one(alert_env: MakeEnv) -> None:
+    env = alert_env(extra_toml=LEVELS)
+    services = env.services()
+    _, incident = _crash_posted(env)
+    assert _escalate_later(env, services, 11) == 1
+    operator = services.authorizer.for_channel("U0OPER", "C0ALERT", "button")
+    services.dispatcher.run_text(operator, f"ack {incident}")
+    assert _escalate_later(env, services, 31) == 0
+    wait_until(env.idle, 15)
+    assert _thread_mentions(env) == ["S0FIRSTLINE"]
+    assert len(_escalations_audited(services)) == 1
     services.close()
 
 

@@ -19,6 +19,7 @@ from bot.storage.tables import (
     alert_incidents,
     alert_outbox,
     alert_pace,
+    alert_pages,
     alert_rollups,
     alert_snoozes,
     kv,
@@ -234,3 +235,4 @@ def prune(db: Connection, cutoff: float, events_cutoff: float) -> None:
     db.execute(delete(alert_incidents).where(inc_.status != "open", inc_.last < cutoff))
     db.execute(delete(alert_events).where(ev_.processed == 1, ev_.at < events_cutoff))
     db.execute(delete(alert_rollups).where(alert_rollups.c.last < cutoff))
+    db.execute(delete(alert_pages).where(alert_pages.c.incident.not_in(select(inc_.id))))

@@ -18,6 +18,7 @@ from bot.storage.tables import (
     alert_incidents,
     alert_outbox,
     alert_pace,
+    alert_pages,
     alert_rollups,
     alert_snoozes,
 )
@@ -188,6 +189,21 @@ class AlertTx:
     def mark_escalated(self, incident_id: int, level: int) -> None:
         higher = case((inc_.escalated > level, inc_.escalated), else_=level)
         self._set_incident(incident_id, escalated=higher)
+
+    def page_state(self, incident_id: int, provider: str, target: str) -> tuple[str, int] | None:
+        """(state, triggers so far) of what a pager was told of the incident; None: nothing."""
+        c = alert_pages.c
+        mine = (c.incident == incident_id, c.provider == provider, c.target == target)
+        row = self.db.execute(select(c.state, c.round).where(*mine)).first()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def set_page_state(
+        self, incident_id: int, provider: str, target: str, state: str, round_: int
+    ) -> None:
+        row = {"incident": incident_id, "provider": provider, "target": target}
+        row |= {"state": state, "round": round_, "updated": time.time()}
+        keys = ["incident", "provider", "target"]
+        self.db.execute(upsert(self.db, alert_pages, row, keys, ["state", "round", "updated"]))
 
     def set_ts(self, kind: str, ref: int, ts: str) -> None:
         """The posted message of an incident or roll-up (`kind`), for later edits."""
