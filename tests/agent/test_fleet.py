@@ -61,9 +61,9 @@ command = {argv(marker_code("nightly"))}
 nodes = ["app3"]
 """
     made = fleet(MARK + job, agents=("app1", "app2"))
-    with pytest.raises(NoAgent, match=r"no agent on app3 has ever reported — start `supbot agent`"):
+    with pytest.raises(NoAgent, match=r"No agent on app3 has ever reported — start `supbot agent`"):
         made.bot.commands.run(operator(made), "mark", ["@app3"])
-    with pytest.raises(NoAgent, match="no agent on app3"):
+    with pytest.raises(NoAgent, match="No agent on app3"):
         made.bot.jobs.run_now(operator(made), "nightly")
     assert made.hosts["app3"].marks() == []
     # A slot that comes while no agent is there is recorded as missed, with the reason.
