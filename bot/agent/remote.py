@@ -45,7 +45,9 @@ class RemoteCommands:
             runs = self._runs(ids)
         return _outcome(runs, time.monotonic() - began)
 
-    def _queue(self, nodes: list[str], name: str, args: tuple[str, ...], actor: str) -> dict:
+    def _queue(
+        self, nodes: list[str], name: str, args: tuple[str, ...], actor: str
+    ) -> dict[str, int]:
         from bot.storage import agent_commands
 
         with self.store.transaction() as db:
@@ -93,8 +95,7 @@ def _outcome(runs: dict[str, CommandRun], duration: float) -> Outcome:
         run = next(iter(runs.values()))
         if run.state == "refused" and not run.started:
             raise NoAgent(f"Not run on {run.node}: {run.error}.")
-        error = run.error if run.state != "ok" or run.error else ""
-        return Outcome(run.exit_code, run.output, run.duration or duration, error)
+        return Outcome(run.exit_code, run.output, run.duration or duration, run.error)
     failed = [n for n, r in runs.items() if r.state != "ok"]
     codes = [r.exit_code for r in runs.values() if r.exit_code]
     error = f"not ok on {', '.join(failed)}" if failed else ""
