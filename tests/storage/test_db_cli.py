@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.storage.engine import DRIVER
-from bot.storage.tables import metadata
+from bot.storage.tables import SCHEMA_VERSION, metadata
 from tests.storage.support import ROOT, command, pg_engine, supbot, write_config
 
 SECRET = "hunter2-s3cret"
@@ -37,7 +37,7 @@ def test_upgrade_on_an_empty_postgresql_creates_every_table(pg_url: str, tmp_pat
     assert done.returncode == 0, done.stderr
     assert (
         done.stdout.strip()
-        == f"postgresql {pg_url.replace('postgresql', DRIVER)}: schema none → 0003"
+        == f"postgresql {pg_url.replace('postgresql', DRIVER)}: schema none → {SCHEMA_VERSION}"
     )
     assert table_names(pg_url) == set(metadata.tables) | {"alembic_version"}
     engine = pg_engine(pg_url)
@@ -59,8 +59,8 @@ def test_upgrade_is_idempotent(pg_url: str, tmp_path: Path) -> None:
     assert supbot(config, "db", "upgrade").returncode == 0
     again = supbot(config, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip().endswith("schema up to date (0003)")
-    assert versions(pg_url) == ["0003"]
+    assert again.stdout.strip().endswith(f"schema up to date ({SCHEMA_VERSION})")
+    assert versions(pg_url) == [SCHEMA_VERSION]
 
 
 def test_four_processes_upgrading_at_once_apply_the_migrations_once(
@@ -80,8 +80,11 @@ def test_four_processes_upgrading_at_once_apply_the_migrations_once(
     outcomes = [(p.wait(timeout=90), *p.communicate()) for p in procs]
     assert [rc for rc, _, _ in outcomes] == [0, 0, 0, 0], [err for _, _, err in outcomes]
     outs = sorted(out.strip().rpartition(": ")[2] for _, out, _ in outcomes)
-    assert outs == ["schema none → 0003", *["schema up to date (0003)"] * 3]
-    assert versions(pg_url) == ["0003"]
+    assert outs == [
+        f"schema none → {SCHEMA_VERSION}",
+        *[f"schema up to date ({SCHEMA_VERSION})"] * 3,
+    ]
+    assert versions(pg_url) == [SCHEMA_VERSION]
     assert table_names(pg_url) == set(metadata.tables) | {"alembic_version"}
 
 
@@ -93,7 +96,7 @@ def test_status_says_what_to_run_then_up_to_date(pg_url: str, tmp_path: Path) ->
     assert before.stdout.splitlines() == [
         "engine: postgresql",
         f"url: {shown}",
-        "schema: none (newest: 0003)",
+        f"schema: none (newest: {SCHEMA_VERSION})",
         "auto_upgrade: off",
     ]
     assert before.stderr.strip() == (
@@ -102,7 +105,7 @@ def test_status_says_what_to_run_then_up_to_date(pg_url: str, tmp_path: Path) ->
     supbot(config, "db", "upgrade")
     after = supbot(config, "db", "status")
     assert after.returncode == 0, after.stderr
-    assert "schema: 0003 (newest: 0003)" in after.stdout.splitlines()
+    assert f"schema: {SCHEMA_VERSION} (newest: {SCHEMA_VERSION})" in after.stdout.splitlines()
 
 
 def test_the_password_is_never_shown(pg_url: str, tmp_path: Path) -> None:
