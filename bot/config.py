@@ -121,6 +121,10 @@ class JobSettings:
     overlap: str = "skip"
     notify: str = "failure"
     grace: float = 60.0
+    # Where it runs: () = this host (the scheduler's), else [[nodes]] name patterns whose
+    # agents run it (bot/agent/); `on`: "one" run per slot across them, or "each" node's own.
+    nodes: tuple[str, ...] = ()
+    on: str = "one"
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ class CommandSettings:
     timeout: float = 300.0
     cwd: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    nodes: tuple[str, ...] = ()  # () = the bot's own host; else node name patterns (agents)
 
 
 @dataclass(frozen=True)

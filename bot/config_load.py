@@ -105,7 +105,7 @@ def _read_channels(top: Reader, env: Mapping[str, str]) -> tuple[ChannelBinding,
 
 def _read_jobs(top: Reader, tz: str) -> tuple[JobSettings, ...]:
     known = {"name", "schedule", "command", "description", "timezone", "cwd", "env", "timeout"}
-    known |= {"overlap", "notify", "grace"}
+    known |= {"overlap", "notify", "grace", "nodes", "on"}
     out = []
     for path, table in top.table_list("jobs"):
         r = Reader(table, path, top.problems, known)
@@ -127,13 +127,15 @@ def _read_jobs(top: Reader, tz: str) -> tuple[JobSettings, ...]:
                 overlap=r.choice("overlap", ("skip", "allow"), "skip"),
                 notify=r.choice("notify", ("failure", "always", "never"), "failure"),
                 grace=r.duration("grace", 60.0),
+                nodes=r.strings("nodes"),
+                on=r.choice("on", ("one", "each"), "one"),
             )
         )
     return tuple(out)
 
 
 def _read_commands(top: Reader) -> tuple[CommandSettings, ...]:
-    known = {"name", "command", "description", "args", "timeout", "cwd", "env"}
+    known = {"name", "command", "description", "args", "timeout", "cwd", "env", "nodes"}
     out = []
     for path, table in top.table_list("commands"):
         r = Reader(table, path, top.problems, known)
@@ -152,6 +154,7 @@ def _read_commands(top: Reader) -> tuple[CommandSettings, ...]:
                 timeout=r.duration("timeout", 300.0),
                 cwd=r.text("cwd"),
                 env=string_map(r, "env"),
+                nodes=r.strings("nodes"),
             )
         )
     return tuple(out)

@@ -44,15 +44,18 @@ class Services:
     laravel: LaravelJobs
 
     @classmethod
-    def build(cls, settings: Settings, group_members: GroupMembers = no_groups) -> Services:
+    def build(
+        cls, settings: Settings, group_members: GroupMembers = no_groups, node: str = ""
+    ) -> Services:
+        """`node`: an agent's (`supbot agent`): its jobs are those addressed to that node."""
         store = Store(settings.storage)
         audit = AuditLog(store)
         fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl)
         redactor = Redactor(settings.redaction_patterns, secret_values(settings))
         processes = ProcessService(fleet, audit, redactor, settings.log_search_bytes)
         reload = ReloadService(fleet, audit, settings)
-        jobs = JobService(settings, store, audit, redactor)
-        commands = CommandService(settings, audit, redactor)
+        jobs = JobService(settings, store, audit, redactor, node)
+        commands = CommandService(settings, audit, redactor, store)
         laravel = LaravelJobs(settings, commands)
         dispatcher = wiring.build_dispatcher(
             processes, reload, store, audit, jobs, commands, laravel, settings

@@ -99,6 +99,7 @@ CLI_PLUGINS = {
     "bot.scheduler.cli": ("scheduler", "jobs", "job", "schedule", "commands", "run"),
     "bot.api.cli": ("api",),
     "bot.storage.cli": ("db",),
+    "bot.agent.cli": ("agent",),
 }
 
 

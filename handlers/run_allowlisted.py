@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot import errors
+from bot.agent.liveness import NodeChoice
 from bot.auth import Access
 from bot.commands.render import CommandRunReply
 from bot.commands.verbs import run_allowed_command
@@ -33,6 +34,9 @@ def stream_allowlisted_run(bot: SlackBot, access: Access, command: Command, outl
     name, args = command.args[0], tuple(command.args[1:])
     try:
         commands.check(access, name, args)
+    except NodeChoice as exc:  # several nodes: a button each, and @all
+        outlet.reply(MessageReply(str(exc), choices=exc.choices), command)
+        return
     except errors.SupbotError as exc:
         outlet.reply(MessageReply(str(exc), error=True), command)
         return

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot import errors
+from bot.agent.addressing import split_target
+from bot.agent.remote import RemoteCommands
 from bot.audit import AuditLog
 from bot.auth import Access, refusal
 from bot.commands.discovery import Discovery
@@ -21,6 +23,7 @@ from bot.config import Settings
 from bot.redact import Redactor
 from bot.runs.execute import Outcome, ProgramMissing, environment, start, supervise
 from bot.secret_values import own_secret_values
+from bot.state import Store
 from bot.usertext import quote
 
 OUTPUT_INTERVAL = 2.0
@@ -46,8 +49,11 @@ class CommandResult:
 
 
 class CommandService:
-    def __init__(self, settings: Settings, audit: AuditLog, redactor: Redactor) -> None:
+    def __init__(
+        self, settings: Settings, audit: AuditLog, redactor: Redactor, store: Store | None = None
+    ) -> None:
         self.settings, self.audit, self.redactor = settings, audit, redactor
+        self.store = store  # the shared state, through which other nodes' agents run commands
         self.logs_dir = settings.storage.dir / "runs"
         self.max_output = settings.max_output
         self._secrets = own_secret_values(settings)
@@ -64,7 +70,9 @@ class CommandService:
 
     def all_commands(self) -> list[CommandSpec]:
         configured = [
-            CommandSpec(c.name, c.command, c.description, c.args, c.timeout, c.cwd, c.env)
+            CommandSpec(
+                c.name, c.command, c.description, c.args, c.timeout, c.cwd, c.env, nodes=c.nodes
+            )
             for c in self.settings.commands
         ]
         names = {c.name for c in configured}
@@ -91,7 +99,34 @@ class CommandService:
     # --- running ----------------------------------------------------------------------------
 
     def check(self, access: Access, name: str, args: tuple[str, ...] | list[str]) -> CommandSpec:
-        """Everything that can refuse a run, before anything runs."""
+        """Everything that can refuse a run, before anything runs (a trailing `@node` names
+        where: see `nodes`)."""
+        spec = self._check(access, name, tuple(args))
+        self.nodes(access, spec, tuple(args))
+        return spec
+
+    def nodes(self, access: Access, spec: CommandSpec, args: tuple[str, ...]) -> list[str]:
+        """Where it runs: [] = here; else the nodes whose agents run it (NodeChoice when the
+        user must pick one, NoAgent with the reason when one has no live agent)."""
+        from bot.agent.liveness import NodeChoice, resolve
+
+        if not spec.nodes:  # this host: a word starting with @ is one of its arguments
+            return []
+        own, at = split_target(args)
+        if self.store is None:
+            raise errors.UsageError(f"`{spec.name}` runs on other nodes: no shared state here.")
+        known = [n.name for n in self.settings.nodes]
+        try:
+            return resolve(
+                self.store, ("run", spec.name, *own), spec.nodes, known, at, self.settings.timezone
+            )
+        except NodeChoice:  # a question, not a refusal
+            raise
+        except errors.SupbotError as exc:
+            self._audit(access, spec.name, args, "refused", str(exc))
+            raise
+
+    def _check(self, access: Access, name: str, args: tuple[str, ...]) -> CommandSpec:
         spec = next((c for c in self._visible(access) if c.name == name), None)
         if spec is None:
             self._audit(access, name, args, "refused", "unknown command")
@@ -99,7 +134,8 @@ class CommandService:
         if not access.allows_named("run", "commands", name):
             self._audit(access, name, args, "refused", "not allowed")
             raise errors.Forbidden(refusal(access.actor, "run", name))
-        problem = check_args(spec, tuple(args))
+        own = split_target(args)[0] if spec.nodes else args  # `@node` says where, not what
+        problem = check_args(spec, own)
         if problem:
             self._audit(access, name, args, "refused", problem)
             raise errors.UsageError(problem)
@@ -118,8 +154,9 @@ class CommandService:
         The attempt is audited before anything runs (no record, no run) and completed with
         the outcome afterwards, whatever happens in between."""
         args = tuple(args)
-        spec = self.check(access, name, args)
-        return self.run_checked(access, spec, args, on_output, interval)
+        spec = self._check(access, name, args)
+        nodes = self.nodes(access, spec, args)
+        return self.run_checked(access, spec, args, on_output, interval, nodes=nodes)
 
     def run_checked(
         self,
@@ -129,15 +166,25 @@ class CommandService:
         on_output: Callable[[str], None] | None = None,
         interval: float = OUTPUT_INTERVAL,
         action: str = "run",
+        nodes: list[str] | None = None,
     ) -> CommandResult:
-        """Run a spec the caller has already checked (also Laravel's schedule:run/test)."""
+        """Run a spec the caller has already checked (also Laravel's schedule:run/test); on
+        the agents of `nodes` when given (`args` may end with their `@node`)."""
         name, a = spec.name, access.actor
         (attempt,) = self.audit.begin(a.id, a.surface, action, [_target(name, args)], a.channel)
         try:
-            outcome = self._execute(spec, args, on_output, interval)
+            if nodes and self.store is not None:
+                own, _ = split_target(args)
+                remote = RemoteCommands(self.store)
+                outcome = remote.run(nodes, name, own, a.id, on_output, interval)
+            else:
+                outcome = self._execute(spec, args, on_output, interval)
         except ProgramMissing as exc:
             self.audit.finish(attempt, "failed", 0.0, str(exc))
             raise ProgramMissing(f"`{name}` cannot run: {exc}") from None
+        except errors.SupbotError as exc:  # e.g. no agent took it
+            self.audit.finish(attempt, "failed", 0.0, str(exc))
+            raise
         except BaseException:  # a bug: the row still gets an outcome, the traceback a log
             self.audit.finish(attempt, "failed", 0.0, "supbot failed while running it")
             raise

@@ -25,6 +25,7 @@ class CommandSpec:
     cwd: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     source: str = "config"  # or the [[command_sources]] name
+    nodes: tuple[str, ...] = ()  # () = this host; else node name patterns run by agents
 
 
 def check_args(spec: CommandSpec, args: tuple[str, ...]) -> str:

@@ -68,12 +68,17 @@ def trigger_for(access: Access) -> str:
 
 class JobService:
     def __init__(
-        self, settings: Settings, store: Store, audit: AuditLog, redactor: Redactor
+        self,
+        settings: Settings,
+        store: Store,
+        audit: AuditLog,
+        redactor: Redactor,
+        node: str = "",
     ) -> None:
         self.settings, self.store, self.audit, self.redactor = settings, store, audit, redactor
         self.runs = History(store)
         self.locks = Locks(self.runs, lambda path: read_tail(path, redactor))
-        self.launcher = Launcher(settings, self.runs, self.locks, redactor)
+        self.launcher = Launcher(settings, self.runs, self.locks, redactor, node)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -204,6 +209,10 @@ class JobService:
 
     def _start(self, job: JobSettings, trigger: str, actor: str, slot: float | None) -> JobRun:
         launcher = self.launcher
+        if job.nodes and not launcher.node:
+            from bot.agent.remote_jobs import start_on_agent
+
+            return self._answered(job, start_on_agent(self, job, trigger, actor, slot))
         if self.runner_status().live:
             request = launcher.queue(job.name, trigger, actor, slot)
             deadline = time.monotonic() + PICKUP_WAIT
@@ -250,7 +259,8 @@ class JobService:
             self.launcher.notify()
         if not self.runner_status().live:
             for job in self.settings.jobs:
-                self.launcher.evaluate(job, now, start=False)
+                if self.launcher.mine(job):  # agents keep the slots of jobs on their nodes
+                    self.launcher.evaluate(job, now, start=False)
 
     # --- helpers ----------------------------------------------------------------------------
 

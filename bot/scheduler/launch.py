@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.agent.addressing import matches, topic
 from bot.config import JobSettings, Settings
 from bot.errors import StateUnavailable
 from bot.redact import Redactor
@@ -38,8 +39,16 @@ def should_notify(job: JobSettings, status: str) -> bool:
 
 
 class Launcher:
-    def __init__(self, settings: Settings, history: History, locks: Locks, redactor: Redactor):
+    def __init__(
+        self,
+        settings: Settings,
+        history: History,
+        locks: Locks,
+        redactor: Redactor,
+        node: str = "",
+    ) -> None:
         self.settings, self.history, self.locks, self.redactor = settings, history, locks, redactor
+        self.node = node  # '' = the scheduler: jobs without `nodes`; else this agent's node
         self.logs_dir = settings.storage.dir / "runs"
         self.cancel = threading.Event()  # set when a shutdown's grace period runs out
         self.threads: dict[int, threading.Thread] = {}
@@ -48,6 +57,15 @@ class Launcher:
 
     def job(self, name: str) -> JobSettings | None:
         return next((j for j in self.settings.jobs if j.name == name), None)
+
+    def mine(self, job: JobSettings) -> bool:
+        """Does this process run `job`: the scheduler those without `nodes`, an agent those
+        its own config addresses to its node."""
+        return matches(self.node, job.nodes) if self.node else not job.nodes
+
+    def state_key(self, job: JobSettings) -> str:
+        """Whose slots: the job's, or (on = "each") this node's own."""
+        return f"{job.name}@{self.node}" if self.node and job.on == "each" else job.name
 
     # --- starting ---------------------------------------------------------------------------
 
@@ -60,7 +78,11 @@ class Launcher:
         request: int | None = None,
     ) -> Claim:
         """Claim the lock and spawn now; the run is supervised on a thread of its own."""
-        claim = self.locks.claim(job.name, job.overlap == "skip", trigger, actor, slot, request)
+        each = bool(self.node) and job.on == "each"
+        exclusive = job.overlap == "skip"
+        claim = self.locks.claim(
+            job.name, exclusive, trigger, actor, slot, request, self.node, per_node=each
+        )
         if claim.blocker is not None:
             self.history.count_skip(job.name)
             log.info("%s: skipped, run #%d still holds the lock", job.name, claim.blocker.id)
@@ -169,9 +191,10 @@ class Launcher:
     def _record_missed(
         self, db: Connection, job: JobSettings, now: float
     ) -> tuple[list[float], bool]:
-        last = self.history.last_evaluated(db, job.name)
+        key = self.state_key(job)
+        last = self.history.last_evaluated(db, key)
         if last is None:  # first sight of this job: nothing can have been missed
-            self.history.set_evaluated(db, job.name, now)
+            self.history.set_evaluated(db, key, now)
             return [], False
         slots = cron.slots_between(job.schedule, job.timezone, last, now)
         capped = len(slots) >= cron.MAX_SLOTS
@@ -184,7 +207,7 @@ class Launcher:
         if late:
             notify = should_notify(job, "missed")
             self.history.record_missed(db, job.name, late[0], late[-1], len(late), notify, capped)
-            self.history.set_evaluated(db, job.name, now - job.grace if capped else late[-1])
+            self.history.set_evaluated(db, key, now - job.grace if capped else late[-1])
             log.warning("%s: missed %d scheduled run(s)", job.name, len(late))
         return on_time, bool(late)
 
@@ -194,14 +217,17 @@ class Launcher:
 
     # --- run-now requests -------------------------------------------------------------------
 
-    def queue(self, job: str, trigger: str, actor: str, slot: float | None = None) -> int:
-        """Queue a run-now request and wake the runner (at once on PostgreSQL)."""
+    def queue(
+        self, job: str, trigger: str, actor: str, slot: float | None = None, node: str = ""
+    ) -> int:
+        """Queue a run-now request and wake the runner, or `node`'s agent (at once on
+        PostgreSQL)."""
         from bot.storage import job_requests
 
         store = self.history.store
         with store.connect() as db:
-            request = job_requests.queue(db, job, trigger, actor, slot, time.time())
-            store.notify(db, JOBS_TOPIC)
+            request = job_requests.queue(db, job, trigger, actor, slot, time.time(), node)
+            store.notify(db, topic(node) if node else JOBS_TOPIC)
         return request
 
     def request(self, request_id: int) -> JobRequest | None:
@@ -214,15 +240,17 @@ class Launcher:
         from bot.storage import job_requests
 
         with self.history.store.connect() as db:
-            return job_requests.pending(db)
+            return job_requests.pending(db, self.node)
 
     def take(self, request: JobRequest) -> Claim:
         """Serve one queued request (the runner's loop, or a requester tired of waiting)."""
         from bot.storage import job_requests
 
         job = self.job(request.job)
-        if job is None:
+        if job is None or not self.mine(job):
             gone = f"`{request.job}` is not configured any more."
+            if self.node:  # the agent checks its own config again, whatever the bot said
+                gone = f"`{request.job}` is not allowed on {self.node} by its agent's config."
             with self.history.store.connect() as db:
                 job_requests.refuse_pending(db, request.id, gone)
             return Claim(gone=True)

@@ -130,31 +130,35 @@ class Locks:
         actor: str = "",
         slot: float | None = None,
         request: int | None = None,
+        node: str = "",
+        per_node: bool = False,
     ) -> Claim:
-        """Atomically: take the request, consume `slot`, free dead locks, take the job's lock."""
+        """Atomically: take the request, consume `slot`, free dead locks, take the job's lock.
+        `per_node` (on = "each"): `node` has a lock and slots of its own."""
         from bot.storage import job_locks, job_requests
 
+        key = f"{job}@{node}" if per_node else job
         with self.store.transaction() as db:
             if request is not None and not job_requests.take(db, request):
                 return Claim(gone=True)
             if slot is not None:
-                last = self.history.last_evaluated(db, job)
+                last = self.history.last_evaluated(db, key)
                 if last is not None and last >= slot:
                     return _slot_taken(db, request)
-                self.history.set_evaluated(db, job, slot)
+                self.history.set_evaluated(db, key, slot)
             self.reap(db, job)
             if exclusive:
-                live = job_locks.running(db, job)
+                live = job_locks.running(db, job, node if per_node else None)
                 if live:
                     return _busy(db, request, live[0].run)
             lease = self.store.now(db) + LEASE
             run_id = job_locks.start_run(
-                db, job, trigger, actor, slot, exclusive, me(), time.time(), lease
+                db, job, trigger, actor, slot, exclusive, me(), time.time(), lease, node, key
             )
             if not run_id:  # a key is held: a claimer the checks above did not see
-                if slot is not None and job_locks.slot_taken(db, job, slot):
+                if slot is not None and job_locks.slot_taken(db, key, slot):
                     return _slot_taken(db, request)
-                held = job_locks.holder(db, job)
+                held = job_locks.holder(db, key)
                 return _busy(db, request, held.run) if held else Claim(gone=True)
             SUPERVISED.add(run_id)  # before the commit: a reap in another thread must not close it
             _answer(db, request, "started", run_id, "")

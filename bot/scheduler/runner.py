@@ -20,6 +20,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.agent.addressing import beat_name, topic
+from bot.agent.missed import record_absent
+from bot.config import JobSettings
 from bot.errors import ExitStatus, StateUnavailable
 from bot.runs.execute import TERM_GRACE
 from bot.scheduler.jobs import HEARTBEAT_FRESH, RUNNER, JobService
@@ -38,9 +41,19 @@ PRUNE_EVERY = 3600.0
 
 
 class Runner:
-    def __init__(self, jobs: Callable[[], JobService], stop_grace: float = 30.0) -> None:
+    def __init__(
+        self,
+        jobs: Callable[[], JobService],
+        stop_grace: float = 30.0,
+        node: str = "",
+        serve: Callable[[], None] | None = None,
+    ) -> None:
         self.jobs = jobs  # the current JobService (it changes when the config is reloaded)
         self.stop_grace = stop_grace
+        # An agent (`supbot agent --node`): its node's jobs and requests, and `serve` (the
+        # commands queued for its node) each pass; the scheduler: the jobs without `nodes`.
+        self.node, self.serve = node, serve
+        self.name = beat_name(node) if node else RUNNER
         self.stopping = threading.Event()
         self._launchers: list[Launcher] = []
         self._last = {"beat": 0.0, "reap": 0.0, "prune": 0.0}  # when each chore last ran
@@ -52,9 +65,9 @@ class Runner:
     def run(self) -> int:
         service = self.jobs()
         service.locks.reap_all()
-        log.info("scheduler started (pid %d, %d jobs)", os.getpid(), len(service.settings.jobs))
+        log.info("%s started (pid %d, %d jobs)", self.name, os.getpid(), len(service.settings.jobs))
         due: dict[str, float] = {}  # job name → its next slot
-        waiter = service.store.waiter(JOBS_TOPIC)
+        waiter = service.store.waiter(topic(self.node) if self.node else JOBS_TOPIC)
         tick = TICK_NOTIFIED if service.store.postgresql else TICK
         try:
             self._loop(service, due, waiter, tick)
@@ -88,14 +101,18 @@ class Runner:
         now = time.time()
         if now - self._last["beat"] >= 1.0:
             detail = f"{len(service.settings.jobs)} jobs"
-            service.store.heartbeat(RUNNER, detail, lease=HEARTBEAT_FRESH)
+            service.store.heartbeat(self.name, detail, lease=HEARTBEAT_FRESH)
             self._last["beat"] = now
         for job in service.settings.jobs:
-            if due.get(job.name, 0.0) <= now:
+            if service.launcher.mine(job) and due.get(job.name, 0.0) <= now:
                 service.launcher.evaluate(job, now)
                 due[job.name] = service.launcher.next_slot(job, now)
+            elif job.nodes and not self.node:
+                self._watch_agents(service, job, due, now)
         for request in service.launcher.pending():
             service.launcher.take(request)
+        if self.serve is not None:
+            self.serve()
         if now - self._last["reap"] >= REAP_EVERY:
             if service.locks.reap_all():
                 service.launcher.notify()
@@ -104,8 +121,19 @@ class Runner:
             service.runs.prune(service.settings.storage.retention)
             self._last["prune"] = now
 
+    def _watch_agents(
+        self, service: JobService, job: JobSettings, due: dict[str, float], now: float
+    ) -> None:
+        """A job for agents: at each slot, record it missed where no agent is alive."""
+        slot = due.get(job.name)
+        if slot is not None and slot > now:
+            return
+        if slot is not None:
+            record_absent(service, job, slot)
+        due[job.name] = service.launcher.next_slot(job, now)
+
     def _shutdown(self, service: JobService) -> int:
-        service.store.heartbeat(RUNNER, "stopping")
+        service.store.heartbeat(self.name, "stopping")
         running = sum(launcher.running() for launcher in self._launchers)
         log.info("stopping: waiting up to %gs for %d running job(s)", self.stop_grace, running)
         deadline = time.monotonic() + self.stop_grace
@@ -118,6 +146,6 @@ class Runner:
             for launcher in self._launchers:
                 launcher.wait_all(TERM_GRACE + 10.0)
         with service.store.connect() as db:
-            heartbeats.stopped(db, RUNNER, os.getpid())
-        log.info("scheduler stopped")
+            heartbeats.stopped(db, self.name, os.getpid())
+        log.info("%s stopped", self.name)
         return ExitStatus.OK

@@ -21,6 +21,7 @@ from bot.storage.tables import job_runs
 
 
 def slot_key(job: str, slot: float) -> str:
+    """`job` is the job's name, or `name@node` for a job that runs on each node (on = "each")."""
     return f"{job}@{slot}"
 
 
@@ -34,9 +35,13 @@ def start_run(
     owner: Owner,
     started: float,
     lease_until: float,
+    node: str = "",
+    key: str = "",
 ) -> int:
     """A new `running` run holding the job's lock (exclusive) and its slot; 0 when another
-    run holds either key."""
+    run holds either key. `key` names lock and slot (default: the job; `job@node` for a job
+    that runs on each node)."""
+    key = key or job
     row = {
         "job": job,
         "status": "running",
@@ -47,9 +52,10 @@ def start_run(
         "runner_pid": owner.pid,
         "runner_started": owner.started,
         "host": owner.host,
-        "lock_key": job if exclusive else None,
-        "slot_key": None if slot is None else slot_key(job, slot),
+        "lock_key": key if exclusive else None,
+        "slot_key": None if slot is None else slot_key(key, slot),
         "lease_until": lease_until,
+        "node": node,
     }
     try:
         with db.begin_nested():
@@ -59,23 +65,50 @@ def start_run(
         return 0
 
 
+def record_missed_slot(
+    db: Connection, job: str, key: str, node: str, slot: float, error: str, notify: bool
+) -> bool:
+    """One scheduled slot nobody could run, as `missed` holding the slot's key (so no late
+    agent runs it too); False when the slot was already run or recorded."""
+    row = {
+        "job": job,
+        "status": "missed",
+        "trigger": "schedule",
+        "scheduled": slot,
+        "started": slot,
+        "ended": slot,
+        "error": error,
+        "notify_pending": int(notify),
+        "slot_key": slot_key(key, slot),
+        "node": node,
+    }
+    try:
+        with db.begin_nested():
+            db.execute(insert(job_runs).values(**row))
+            return True
+    except IntegrityError:
+        return False
+
+
 def slot_taken(db: Connection, job: str, slot: float) -> bool:
     return bool(
         db.execute(select(exists().where(job_runs.c.slot_key == slot_key(job, slot)))).scalar()
     )
 
 
-def running(db: Connection, job: str | None = None) -> list[Holder]:
-    """The runs still `running` (of `job`), oldest first."""
+def running(db: Connection, job: str | None = None, node: str | None = None) -> list[Holder]:
+    """The runs still `running` (of `job`, on `node`), oldest first."""
     query = select(job_runs).where(job_runs.c.status == "running").order_by(job_runs.c.id)
     if job is not None:
         query = query.where(job_runs.c.job == job)
+    if node is not None:
+        query = query.where(job_runs.c.node == node)
     return [_holder(r) for r in db.execute(query).mappings().all()]
 
 
-def holder(db: Connection, job: str) -> Holder | None:
-    """The run holding `job`'s lock key, if any."""
-    row = db.execute(select(job_runs).where(job_runs.c.lock_key == job)).mappings().first()
+def holder(db: Connection, key: str) -> Holder | None:
+    """The run holding the lock key (a job's name, or `job@node`), if any."""
+    row = db.execute(select(job_runs).where(job_runs.c.lock_key == key)).mappings().first()
     return None if row is None else _holder(row)
 
 

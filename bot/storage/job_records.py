@@ -25,6 +25,7 @@ class JobRun:
     exit_code: int | None = None
     error: str = ""
     pgid: int = 0
+    node: str = ""  # the node whose agent ran it ('' = the scheduler's host)
 
     @property
     def duration(self) -> float | None:
@@ -57,6 +58,7 @@ class JobRequest:
     state: str  # pending taken started refused
     run_id: int | None = None
     error: str = ""
+    node: str = ""  # served by that node's agent ('' = by the scheduler)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,16 @@ from bot.storage.tables import job_requests
 
 
 def queue(
-    db: Connection, job: str, trigger: str, actor: str, slot: float | None, now: float
+    db: Connection,
+    job: str,
+    trigger: str,
+    actor: str,
+    slot: float | None,
+    now: float,
+    node: str = "",
 ) -> int:
     row = {"job": job, "trigger": trigger, "actor": actor, "slot": slot, "requested": now}
+    row["node"] = node
     return int(
         db.execute(insert(job_requests).values(**row).returning(job_requests.c.id)).scalar_one()
     )
@@ -29,8 +36,10 @@ def get(db: Connection, request_id: int) -> JobRequest | None:
     return None if row is None else from_row(JobRequest, row)
 
 
-def pending(db: Connection) -> list[JobRequest]:
-    query = select(job_requests).where(job_requests.c.state == "pending")
+def pending(db: Connection, node: str = "") -> list[JobRequest]:
+    """The requests waiting for the scheduler ('') or for `node`'s agent."""
+    waiting = (job_requests.c.state == "pending") & (job_requests.c.node == node)
+    query = select(job_requests).where(waiting)
     rows = db.execute(query.order_by(job_requests.c.id)).mappings().all()
     return [from_row(JobRequest, r) for r in rows]
 

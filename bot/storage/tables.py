@@ -26,7 +26,7 @@ metadata = MetaData()
 
 # The newest migration (bot/storage/migrations/versions/): what a process checks at start without
 # importing Alembic. tests/storage/test_store.py keeps it equal to the scripts' head.
-SCHEMA_VERSION = "0004"
+SCHEMA_VERSION = "0006"
 
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 EMPTY, ZERO = text("''"), text("0")
@@ -240,6 +240,7 @@ job_runs = Table(
     Column("lock_key", Text),
     Column("slot_key", Text),
     Column("lease_until", Float, nullable=False, server_default=ZERO),
+    Column("node", Text, nullable=False, server_default=EMPTY),  # 0006: the agent's node
     Index("job_runs_job", "job", "id"),
     Index("job_runs_status", "status"),
     Index("job_runs_lock", "lock_key", unique=True),
@@ -266,6 +267,32 @@ job_requests = Table(
     Column("state", Text, nullable=False, server_default=text("'pending'")),
     Column("run_id", RowId),
     Column("error", Text, nullable=False, server_default=EMPTY),
+    Column("node", Text, nullable=False, server_default=EMPTY),  # 0006: '' = the scheduler
+    sqlite_autoincrement=True,
+)
+# --- 0006: allow-listed commands run by the agent of another node (bot/agent/) -------------
+# A row is the request, the run and its streamed output: `pending` until an agent takes it,
+# `running` with `output` (the redacted tail) updated as it comes and `lease_until` (database
+# time) renewed by the agent, then `ok` / `failed` / `refused` / `interrupted`.
+command_runs = Table(
+    "command_runs",
+    metadata,
+    _id(),
+    Column("node", Text, nullable=False),
+    Column("command", Text, nullable=False),
+    Column("args", Text, nullable=False, server_default=text("'[]'")),  # JSON list
+    Column("actor", Text, nullable=False, server_default=EMPTY),
+    Column("state", Text, nullable=False, server_default=text("'pending'")),
+    Column("requested", Float, nullable=False),
+    Column("started", Float),
+    Column("ended", Float),
+    Column("exit_code", Integer),
+    Column("duration", Float, nullable=False, server_default=ZERO),
+    Column("output", Text, nullable=False, server_default=EMPTY),
+    Column("error", Text, nullable=False, server_default=EMPTY),
+    Column("agent", Text, nullable=False, server_default=EMPTY),  # host:pid of the agent
+    Column("lease_until", Float, nullable=False, server_default=ZERO),
+    Index("command_runs_pending", "node", "state"),
     sqlite_autoincrement=True,
 )
 
