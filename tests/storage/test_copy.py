@@ -14,7 +14,7 @@ from bot.audit import AuditLog
 from bot.config import StorageSettings
 from bot.state import DB_NAME, Store
 from bot.storage.engine import DRIVER
-from bot.storage.tables import alert_outbox, metadata
+from bot.storage.tables import SCHEMA_VERSION, alert_outbox, metadata
 from tests.storage.support import load_0_1_state, pg_engine, supbot, write_config
 
 SECRET = "copy-s3cret"
@@ -134,7 +134,7 @@ def test_an_old_sqlite_state_must_be_upgraded_first(pg_url: str, tmp_path: Path)
     load_0_1_state(tmp_path / "state" / DB_NAME)
     done = supbot(write_config(tmp_path, 'dir = "state"'), "db", "copy", "--to", pg_url)
     assert done.returncode == 1
-    assert "has schema none, this supbot copies 0003: run `supbot db upgrade`" in done.stderr
+    assert f"has schema none, this supbot copies {SCHEMA_VERSION}: run `supbot db upgrade`" in done.stderr
     db = sqlite3.connect(tmp_path / "state" / DB_NAME)
     try:  # the source was not changed
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name='leases'").fetchone() == (
