@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from croniter import croniter
 
+from bot.alerts.routing_config import ROUTING_KEYS, read_alert_on, read_windows
 from bot.checks.config import read_checks
 from bot.config import (
     DEFAULT_SLACK_API_URL,
@@ -69,7 +70,7 @@ def _read_nodes(top: Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...]
 
 def _read_channels(top: Reader) -> tuple[ChannelBinding, ...]:
     known = {"id", "programs", "jobs", "commands", "viewers", "operators", "admins"}
-    known |= {"critical", "alerts_channel"}
+    known |= {"critical", "alerts_channel"} | ROUTING_KEYS
     out = []
     for path, table in top.table_list("channels"):
         r = Reader(table, path, top.problems, known)
@@ -89,6 +90,10 @@ def _read_channels(top: Reader) -> tuple[ChannelBinding, ...]:
                 commands=r.strings("commands"),
                 critical=r.strings("critical"),
                 alerts_channel=r.text("alerts_channel"),
+                alerts_include=r.strings("alerts_include"),
+                alerts_exclude=r.strings("alerts_exclude"),
+                alert_on=read_alert_on(r),
+                mention=r.text("mention"),
                 **members,
             )
         )
@@ -195,6 +200,7 @@ _SECTIONS: dict[str, set[str]] = {
         "send_from_listener",
         "escalate_after",
         "escalate_to",
+        "alert_on",
     },
     "api": {"listen"},
     "console": {"user", "channel"},
@@ -205,7 +211,7 @@ _SECTIONS: dict[str, set[str]] = {
     "logs": {"search_bytes"},
 }
 _TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
-_TOP |= {"job_sources", "checks"}
+_TOP |= {"job_sources", "checks", "silences"}
 
 
 def _section(top: Reader, name: str) -> Reader:
@@ -248,6 +254,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
             send_from_listener=alerts.get("send_from_listener", bool, False),
             escalate_after=alerts.duration("escalate_after", 0.0) or None,
             escalate_to=alerts.text("escalate_to"),
+            alert_on=read_alert_on(alerts),
         ),
         jobs=_read_jobs(top, tz),
         commands=_read_commands(top),
@@ -265,6 +272,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         secrets=read_secrets(env),
         max_output=read_size(_section(top, "scheduler"), "max_output", 1024 * 1024, 64 * 1024),
         checks=read_checks(top),
+        silences=read_windows(top),
         log_search_bytes=read_size(_section(top, "logs"), "search_bytes", 8 * 1024**2, 64 * 1024),
     )
     check_unique(problems, "jobs", [j.name for j in settings.jobs])

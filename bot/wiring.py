@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from bot import choices as core_choices
 from bot.alerts.expected_stops import ExpectedStops
 from bot.alerts.oncall import OnCallService
+from bot.alerts.silences import SilenceService
 from bot.alerts.snooze import SnoozeService, in_force
 from bot.audit import AuditLog
 from bot.commands import render as commands_render
@@ -58,6 +59,7 @@ def build_dispatcher(
         CommandVerbs(commands).handlers(),
         snoozes.handlers(),
         OnCallService(alerts, processes, audit).handlers(),
+        SilenceService(store, processes, audit).handlers(),
     ):
         for verb, handler in handlers.items():
             dispatcher.register(verb, handler)

@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.alerts.delivery import Deliverer, log_fetcher, web_client
 from bot.alerts.incidents import IncidentEngine
-from bot.alerts.routing import router
+from bot.alerts.routing import router, wants
+from bot.alerts.silencing import Silencing
 from bot.alerts.wakeups import relay
 from bot.config import Settings
 from bot.slack.audit_channel import AuditFeed
@@ -31,7 +32,8 @@ class DeliveryLoop:
     ) -> None:
         settings: Settings = services.settings
         self.alerts, self.wake, self.audit = alerts, wake, services.audit
-        self.engine = IncidentEngine(alerts, router(settings))
+        silencing = Silencing(settings.silences, settings.timezone)
+        self.engine = IncidentEngine(alerts, router(settings), wants(settings), silencing)
         send = bool(settings.secrets.bot_token) if deliver is None else deliver
         self.deliverer = (
             Deliverer(
