@@ -94,7 +94,7 @@ def install_renderers() -> None:
 # Subcommands beyond the `/sup` verbs: the module that declares them (in its `COMMANDS`).
 CLI_PLUGINS = {
     "bot.slack.serve": ("serve",),
-    "bot.alerts.cli": ("listen", "alerts"),
+    "bot.alerts.cli": ("listen", "alerts", "deploy"),
     "bot.scheduler.cli": ("scheduler", "jobs", "job", "schedule", "commands", "run"),
     "bot.api.cli": ("api",),
     "bot.storage.cli": ("db",),
