@@ -110,8 +110,10 @@ def _inner_app(source: ServicesSource) -> Starlette:
         route("/v1/incidents", incident_routes.list_incidents, "GET"),
         route("/v1/incidents/{id}/ack", incident_routes.ack, "POST"),
         route("/v1/incidents/{id}/resolve", incident_routes.resolve, "POST"),
-        route("/v1/silences", silence_routes.create_silence, "POST"),
-        route("/v1/silences", silence_routes.list_silences, "GET"),
+        # One route for both methods, so a 405 names them both in `Allow`.
+        Route(
+            "/v1/silences", _endpoint(source, silence_routes.silences, ()), methods=["GET", "POST"]
+        ),
         route("/v1/silences/{id}", silence_routes.delete_silence, "DELETE"),
         route("/v1/deploys", silence_routes.create_deploy, "POST"),
         route("/v1/jobs", scheduled_routes.list_jobs, "GET"),

@@ -81,6 +81,13 @@ async def list_silences(request: Request, services: Services, access: Access) ->
     return JSONResponse({"silences": [silence_json(s, n) for s, n in found]})
 
 
+async def silences(request: Request, services: Services, access: Access) -> Response:
+    """GET lists, POST sets."""
+    if request.method == "POST":
+        return await create_silence(request, services, access)
+    return await list_silences(request, services, access)
+
+
 async def delete_silence(request: Request, services: Services, access: Access) -> Response:
     text = request.path_params["id"]
     if not text.isdigit():
