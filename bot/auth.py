@@ -38,6 +38,8 @@ ACTION_ROLE = {
     "schedule_run": "operator",
     "snooze": "operator",
     "ack": "operator",  # ack, unack, resolve an incident
+    "silence": "operator",  # silence, unsilence
+    "deploy": "operator",  # record a deploy
     "reload": "admin",
 }
 

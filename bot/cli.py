@@ -35,7 +35,8 @@ Subcommand = Callable[[argparse.Namespace], int]
 CliCommand = tuple[Callable[[argparse._SubParsersAction], None], Subcommand]
 
 # The `/sup` verbs the CLI offers as subcommands; their words are parsed by the grammar.
-SUP_VERBS = ("status", "info", "start", "stop", "restart", "signal", "tail", "clear")
+SUP_VERBS: tuple[str, ...] = ("status", "info", "start", "stop", "restart", "signal", "tail")
+SUP_VERBS += ("clear", "silence", "silences", "unsilence")
 # What the CLI adds to those commands: it always reads fresh, and a command typed whole in a
 # shell is already confirmed (no confirm step as in Slack).
 CLI_FLAGS = {"status": frozenset({"--fresh"}), **{v: frozenset({"--yes"}) for v in MUTATING}}

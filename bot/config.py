@@ -14,6 +14,8 @@ from bot.scheduler.sources_config import JobSource
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 ROLES = ("viewer", "operator", "admin")
+# What an alerts channel can be told of (`alert_on`): bot/alerts/routing.py maps events to these.
+EVENT_KINDS = ("crash", "fatal", "unhealthy", "job_failed", "missed", "node_down")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ class ChannelBinding:
     critical: tuple[str, ...] = ()
     alerts_channel: str | None = None
     oncall: OnCallSettings = OnCallSettings()  # its own levels and pagers, if any
+    # Alert routing (bot/alerts/routing.py): which programs' alerts this binding takes
+    # (default: `programs`), which it leaves to the next binding, which events it posts, and
+    # whom the first message mentions (default: [alerts] mention).
+    alerts_include: tuple[str, ...] = ()
+    alerts_exclude: tuple[str, ...] = ()
+    alert_on: tuple[str, ...] = EVENT_KINDS
+    mention: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class AlertSettings:
     escalate_to: str | None = None
     # Every level ([[alerts.escalation]], or the one above) and the pagers.
     oncall: OnCallSettings = OnCallSettings()
+    alert_on: tuple[str, ...] = EVENT_KINDS  # what [alerts] channel posts (routing.py)
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,17 @@ class CheckSettings:
 
 
 @dataclass(frozen=True)
+class SilenceWindow:
+    """A `[[silences]]` maintenance window: from each `schedule` slot (cron, in `timezone`)
+    for `duration`, crashes of what `match` names are counted, not posted."""
+
+    schedule: str
+    duration: float
+    match: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path
     timezone: str
@@ -201,6 +222,7 @@ class Settings:
     max_output: int = 1024 * 1024  # [scheduler] max_output: bytes of output kept per run
     log_search_bytes: int = 8 * 1024 * 1024  # [logs] search_bytes: how far back --grep reads
     checks: tuple[CheckSettings, ...] = ()
+    silences: tuple[SilenceWindow, ...] = ()
 
     def node(self, name: str) -> NodeSettings | None:
         return next((n for n in self.nodes if n.name == name), None)

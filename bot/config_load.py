@@ -18,6 +18,7 @@ from croniter import croniter
 
 from bot.alerts.oncall_config import KEYS as ONCALL_KEYS
 from bot.alerts.oncall_config import read_oncall
+from bot.alerts.routing_config import ROUTING_KEYS, read_alert_on, read_windows
 from bot.checks.config import read_checks
 from bot.config import (
     DEFAULT_SLACK_API_URL,
@@ -72,7 +73,7 @@ def _read_nodes(top: Reader, env: Mapping[str, str]) -> tuple[NodeSettings, ...]
 
 def _read_channels(top: Reader, env: Mapping[str, str]) -> tuple[ChannelBinding, ...]:
     known = {"id", "programs", "jobs", "commands", "viewers", "operators", "admins"}
-    known |= {"critical", "alerts_channel"} | ONCALL_KEYS
+    known |= {"critical", "alerts_channel"} | ONCALL_KEYS | ROUTING_KEYS
     out = []
     for path, table in top.table_list("channels"):
         r = Reader(table, path, top.problems, known)
@@ -97,6 +98,10 @@ def _read_channels(top: Reader, env: Mapping[str, str]) -> tuple[ChannelBinding,
                 critical=r.strings("critical"),
                 alerts_channel=r.text("alerts_channel"),
                 oncall=oncall,
+                alerts_include=r.strings("alerts_include"),
+                alerts_exclude=r.strings("alerts_exclude"),
+                alert_on=read_alert_on(r),
+                mention=r.text("mention"),
                 **members,
             )
         )
@@ -207,6 +212,7 @@ _SECTIONS: dict[str, set[str]] = {
         "escalate_after",
         "escalate_to",
         *ONCALL_KEYS,
+        "alert_on",
     },
     "api": {"listen"},
     "console": {"user", "channel"},
@@ -217,7 +223,7 @@ _SECTIONS: dict[str, set[str]] = {
     "logs": {"search_bytes"},
 }
 _TOP = {"timezone", "nodes", "channels", "jobs", "commands", "command_sources", "api_tokens"}
-_TOP |= {"job_sources", "checks"}
+_TOP |= {"job_sources", "checks", "silences"}
 
 
 def _section(top: Reader, name: str) -> Reader:
@@ -263,6 +269,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
             escalate_after=after,
             escalate_to=to,
             oncall=read_oncall(alerts, env, one_level),
+            alert_on=read_alert_on(alerts),
         ),
         jobs=_read_jobs(top, tz),
         commands=_read_commands(top),
@@ -280,6 +287,7 @@ def parse_settings(data: Mapping[str, Any], source: Path, env: Mapping[str, str]
         secrets=read_secrets(env),
         max_output=read_size(_section(top, "scheduler"), "max_output", 1024 * 1024, 64 * 1024),
         checks=read_checks(top),
+        silences=read_windows(top),
         log_search_bytes=read_size(_section(top, "logs"), "search_bytes", 8 * 1024**2, 64 * 1024),
     )
     check_unique(problems, "jobs", [j.name for j in settings.jobs])

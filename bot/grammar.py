@@ -72,6 +72,15 @@ for _v in (
     Verb("ack", "ack <incident>", "take ownership of an incident (stops escalation)", 1, 1),
     Verb("unack", "unack <incident>", "give an incident back", 1, 1),
     Verb("resolve", "resolve <incident> [note…]", "close an incident by hand", 1, None),
+    Verb(
+        "silence",
+        "silence <process|glob|@node> <30m> [reason…]",
+        "count crashes but post none for a while (a deploy)",
+        2,
+        None,
+    ),
+    Verb("silences", "silences", "silences in force, with the crashes they held back", 0, 0),
+    Verb("unsilence", "unsilence <silence>", "end a silence now (its summary follows)", 1, 1),
     Verb("help", "help [subcommand]", "this help", 0, 1),
     Verb("cancel", "cancel", "dismiss a pending confirmation", 0, None),
 ):

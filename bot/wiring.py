@@ -19,6 +19,7 @@ from bot import choices as core_choices
 from bot.alerts.expected_stops import ExpectedStops
 from bot.alerts.oncall import OnCallService
 from bot.alerts.pagers import Pager
+from bot.alerts.silences import SilenceService
 from bot.alerts.snooze import SnoozeService, in_force
 from bot.audit import AuditLog
 from bot.commands import render as commands_render
@@ -61,6 +62,7 @@ def build_dispatcher(
         CommandVerbs(commands).handlers(),
         snoozes.handlers(),
         OnCallService(alerts, processes, audit, Pager(settings)).handlers(),
+        SilenceService(store, processes, audit).handlers(),
     ):
         for verb, handler in handlers.items():
             dispatcher.register(verb, handler)
@@ -95,7 +97,7 @@ def install_renderers() -> None:
 # Subcommands beyond the `/sup` verbs: the module that declares them (in its `COMMANDS`).
 CLI_PLUGINS = {
     "bot.slack.serve": ("serve",),
-    "bot.alerts.cli": ("listen", "alerts"),
+    "bot.alerts.cli": ("listen", "alerts", "deploy"),
     "bot.scheduler.cli": ("scheduler", "jobs", "job", "schedule", "commands", "run"),
     "bot.api.cli": ("api",),
     "bot.storage.cli": ("db",),

@@ -27,6 +27,7 @@ from bot.slack.webapi import Payload
 SHARE_ACTION = SHARE_ACTION_ID
 # Read-only answers: shown to the asker only, with a button to share them.
 READ_ONLY = {"status", "info", "tail", "jobs", "commands", "help", "job", "snooze", "incidents"}
+READ_ONLY |= {"silences"}
 PROGRESS = {
     "start": "Starting",
     "stop": "Stopping",

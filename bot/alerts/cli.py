@@ -115,8 +115,32 @@ def _deliver(worker: AlertsWorker, deadline: float) -> int:
     return 0
 
 
+def _configure_deploy(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("deploy", help="record a deploy (shown on the next incidents)")
+    p.add_argument("what", help="the program, group or glob deployed (optionally @node)")
+    p.add_argument("version")
+    p.add_argument("--by", default="", help="who or what deployed (default: nobody named)")
+
+
+def _run_deploy(args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot.alerts.deploys import DeployService
+    from bot.auth import Authorizer
+    from bot.services import Runtime
+
+    services = Runtime(args.config).services
+    access = Authorizer.local_admin(getpass.getuser())
+    done = DeployService(services.store, services.processes, services.audit).record(
+        access, args.what, args.version, args.by
+    )
+    print(f"deploy {done.id} recorded: {done.what} {done.version}")
+    return 0
+
+
 # The subcommands this module adds to `supbot` (bot/wiring.py loads them when named).
 COMMANDS: dict[str, CliCommand] = {
     "listen": (_configure_listen, _run_listen),
     "alerts": (_configure_alerts, _run_alerts),
+    "deploy": (_configure_deploy, _run_deploy),
 }

@@ -12,11 +12,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.alerts import render
+from bot.alerts.deploys import deploy_before
 from bot.alerts.outbox import Outbox
 from bot.alerts.pager_send import PagerSender
 from bot.alerts.pagers import KIND as PAGE
 from bot.alerts.records import OutboxRow
 from bot.alerts.refusals import HOLD, Problem, problem_for
+from bot.alerts.routing import mention_for
 from bot.config import Settings
 from bot.storage.alerts.store import AlertStore
 
@@ -157,7 +159,9 @@ class Deliverer:
             self.alerts.save_log(inc.id, lines, exitstatus)
             inc = self.alerts.incident(inc.id)
         snoozed = self.alerts.snooze(inc.node, inc.process)
-        message = render.incident_message(inc, self.settings.alerts.mention, first, snoozed)
+        mention = mention_for(self.settings, inc.node, inc.process)
+        deploy = deploy_before(self.alerts.store, inc) if inc.kind == "process" else None
+        message = render.incident_message(inc, mention, first, snoozed, deploy)
         self._sync(row, inc.ts, message)
 
     def _sync_rollup(self, row: OutboxRow) -> None:

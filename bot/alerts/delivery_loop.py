@@ -11,7 +11,8 @@ from bot.alerts.delivery import Deliverer, log_fetcher, web_client
 from bot.alerts.incidents import IncidentEngine
 from bot.alerts.pager_send import PagerSender
 from bot.alerts.pagers import Pager
-from bot.alerts.routing import router
+from bot.alerts.routing import router, wants
+from bot.alerts.silencing import Silencing
 from bot.alerts.wakeups import relay
 from bot.config import Settings
 from bot.slack.audit_channel import AuditFeed
@@ -33,7 +34,10 @@ class DeliveryLoop:
     ) -> None:
         settings: Settings = services.settings
         self.alerts, self.wake, self.audit = alerts, wake, services.audit
-        self.engine = IncidentEngine(alerts, router(settings), Pager(settings))
+        silencing = Silencing(settings.silences, settings.timezone)
+        self.engine = IncidentEngine(
+            alerts, router(settings), wants(settings), silencing, Pager(settings)
+        )
         send = bool(settings.secrets.bot_token) if deliver is None else deliver
         self.deliverer = (
             Deliverer(

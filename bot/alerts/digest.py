@@ -12,9 +12,13 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from bot.alerts.deploys import deploys_for
 from bot.alerts.digest_render import digest_message
 from bot.alerts.records import Digest, EventRecord, Interval, ProcessKey
 from bot.alerts.routing import Router, alert_channels, router
+from bot.alerts.silence_match import covers
+from bot.alerts.silence_records import Deploy
+from bot.domain import ProcessInfo
 from bot.storage.alerts.store import AlertStore
 
 
@@ -50,6 +54,8 @@ def gather(services: Any, since: float, until: float, route: Router, channel: st
         if not p.running and route(p.node, p.full_name) == channel
     ]
     jobs = getattr(services, "jobs", None)
+    everyone = [p for s in statuses for p in s.processes]
+    fallback = channel == (services.settings.alerts.channel or channel)
     return Digest(
         since=since,
         until=until,
@@ -59,7 +65,23 @@ def gather(services: Any, since: float, until: float, route: Router, channel: st
         stopped=stopped,
         unreachable=[s.node for s in statuses if s.error],
         jobs=None if jobs is None else jobs.runs.problem_counts(since, until),
+        deploys=[
+            d
+            for d in deploys_for(services.store, since, until)
+            if _deploy_here(d, everyone, route, channel, fallback)
+        ],
     )
+
+
+def _deploy_here(
+    d: Deploy, processes: list[ProcessInfo], route: Router, channel: str, fallback: bool
+) -> bool:
+    """A deploy shows where the alerts of a program it names go; one naming no known program
+    shows in [alerts] channel."""
+    named = [p for p in processes if covers(d.what, p.node, p.full_name)]
+    if not named:
+        return fallback
+    return any(route(p.node, p.full_name) == channel for p in named)
 
 
 def post(services: Any, route: Router, since: float, until: float | None = None) -> int:

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBloc
 
 from bot.alerts.records import Digest, Interval
 from bot.alerts.render import Message, when
+from bot.alerts.silence_records import Deploy
 from bot.names import node_label
 from bot.render.blocks import escape
 
@@ -48,6 +49,8 @@ def digest_message(d: Digest) -> Message:
     blocks.append(_section("*Not running now*\n" + not_running))
     if d.jobs is not None:
         blocks.append(_section("*Jobs*\n" + _jobs(d.jobs)))
+    if d.deploys:
+        blocks.append(_section("*Deploys*\n" + "\n".join(_deploy(x) for x in d.deploys[:30])))
     total = sum(d.crashes.values())
     text = f"supbot digest: {total} crashes, {len(stopped)} processes not running"
     return text, [b.to_dict() for b in blocks]
@@ -57,6 +60,11 @@ def _jobs(jobs: list[tuple[str, str, int]]) -> str:
     if not jobs:
         return "No failed or missed jobs."
     return "\n".join(f"{escape(job)}: {n} {status}" for job, status, n in jobs)
+
+
+def _deploy(d: Deploy) -> str:
+    by = f" by {escape(d.by)}" if d.by else ""
+    return f"🚀 {escape(d.what)} {escape(d.version)}{by} — {when(d.at)}"
 
 
 def _section(text: str) -> SectionBlock:

@@ -12,6 +12,7 @@ from bot.alerts.digest import DigestSchedule
 from bot.alerts.escalation import Escalation
 from bot.alerts.listener import LISTENER_LIVE, last_beat
 from bot.alerts.records import ProcessEvent
+from bot.alerts.silence_summary import SilenceSummaries
 from bot.storage.alerts.store import AlertStore
 
 HOUSEKEEPING = 10.0
@@ -28,13 +29,14 @@ class HousekeepingLoop:
         self.alerts, self.nodes, self.wake = alerts, nodes, wake
         self.retention: float = services.settings.storage.retention
         self.escalation = Escalation(alerts, services.settings, services.audit)
+        self.silences = SilenceSummaries(services, alerts)
         self._pruned = 0.0
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             for node in self.nodes:
                 self.check_listener(node)
-            if self.escalation.run():
+            if self.escalation.run() + self.silences.run():
                 self.wake.set()
             if time.time() - self._pruned > PRUNE_EVERY:
                 self.prune()
@@ -63,6 +65,7 @@ class HousekeepingLoop:
         retention` (events are kept at least EVENTS_KEPT)."""
         now = time.time()
         self.alerts.prune(now - self.retention, now - max(self.retention, EVENTS_KEPT))
+        self.silences.prune(now - self.retention)
 
 
 class DigestLoop:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from bot.alerts import events
 from bot.alerts.pagers import Pager
 from bot.alerts.records import EventRecord, Incident
-from bot.alerts.routing import Router
+from bot.alerts.routing import KIND_OF_STATE, Router, Wants, everything
+from bot.alerts.silencing import Silencing
 from bot.storage.alerts.store import AlertStore
 
 if TYPE_CHECKING:
@@ -31,12 +32,23 @@ class IncidentEngine:
     """Turns recorded events into incidents and outbox rows, exactly once (each batch is one
     write transaction, so two processes never handle the same event)."""
 
-    def __init__(self, alerts: AlertStore, route: Router, pager: Pager | None = None) -> None:
-        self.alerts, self.route, self.pager = alerts, route, pager
+    def __init__(
+        self,
+        alerts: AlertStore,
+        route: Router,
+        wants: Wants = everything,
+        silencing: Silencing | None = None,
+        pager: Pager | None = None,
+    ) -> None:
+        self.alerts, self.route, self.wants = alerts, route, wants
+        self.silencing = silencing or Silencing()
+        self.pager = pager
 
     def process_pending(self, limit: int = 500) -> int:
         with self.alerts.transaction() as tx:
             pending = tx.pending_events(limit)
+            if pending:
+                self.silencing.load(tx.db, tx.now())
             for ev in pending:
                 tx.mark_processed(ev.id, self._apply(tx, ev))
         return len(pending)
@@ -102,16 +114,14 @@ class IncidentEngine:
     def _crash(self, tx: AlertTx, ev: EventRecord) -> str:
         node, process, state = ev.node, ev.process, ev.state
         counts = 1 if state in ("EXITED", "BACKOFF") else 0
-        snoozed = tx.snoozed(node, process)
-        if snoozed:
-            tx.count_suppressed(node, process, counts or 1)
+        muted = self._muted(tx, ev, counts or 1)
         inc = self._current(tx, node, process)
         if inc is None:
-            return self._open(tx, ev, max(counts, 1), snoozed)
+            return self._open(tx, ev, max(counts, 1), muted)
         reopened = inc.status != "open"
         tx.repeat_incident(inc, ev, counts)
-        if snoozed:
-            return "snoozed"
+        if muted:
+            return muted
         if reopened or inc.snoozed:  # shown again (or at last): the pagers hear of it
             self._page(tx, inc, "trigger")
         if inc.snoozed:
@@ -129,14 +139,29 @@ class IncidentEngine:
             self._thread_reply(tx, inc, ev)
         return "repeat"
 
-    def _open(self, tx: AlertTx, ev: EventRecord, crashes: int, snoozed: bool) -> str:
+    def _muted(self, tx: AlertTx, ev: EventRecord, crashes: int) -> str:
+        """Why this crash is counted but not posted ("" when it is posted): a snooze, a
+        silence (both count it), or its channel's `alert_on` leaving its kind out."""
+        node, process = ev.node, ev.process
+        snoozed = tx.snoozed(node, process)
+        if snoozed:
+            tx.count_suppressed(node, process, crashes)
+        if self.silencing.hit(tx.db, node, process, crashes) is not None:
+            return "silenced"
+        if snoozed:
+            return "snoozed"
+        if not self.wants(node, process, KIND_OF_STATE.get(ev.state, "crash")):
+            return "filtered"
+        return ""
+
+    def _open(self, tx: AlertTx, ev: EventRecord, crashes: int, muted: str) -> str:
         channel = self.route(ev.node, ev.process)
         if channel is None:
             return "no channel"
         kind = {"NODE_DOWN": "node", "LISTENER_SILENT": "listener"}.get(ev.state, "process")
-        incident = tx.open_incident(kind, channel, ev, crashes, snoozed)
-        if snoozed:
-            return "snoozed"
+        incident = tx.open_incident(kind, channel, ev, crashes, bool(muted))
+        if muted:
+            return muted
         opened = tx.incident(incident)
         assert opened is not None  # inserted above, in this transaction
         self._page(tx, opened, "trigger")

@@ -7,9 +7,10 @@ the renderers work the same whichever database holds them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from bot.alerts.silence_records import Deploy
 from bot.domain import ProcessInfo
 
 ProcessKey = tuple[str, str]  # (node, group:name)
@@ -154,3 +155,4 @@ class Digest:
     stopped: list[ProcessInfo]  # not running now
     unreachable: list[str]  # nodes
     jobs: list[tuple[str, str, int]] | None  # (job, status, runs); None without a scheduler
+    deploys: list[Deploy] = field(default_factory=list)  # of this channel's programs

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.alerts.records import Incident, Snooze
+from bot.alerts.silence_records import Deploy
 from bot.durations import format_duration
 from bot.grammar import quote
 from bot.names import node_label
@@ -129,6 +130,7 @@ def incident_message(
     mention: str | None = None,
     first: bool = False,
     snoozed: Snooze | None = None,
+    deploy: Deploy | None = None,
 ) -> Message:
     headline = _headline(inc)
     top = (mention_text(mention) if first else "") + headline
@@ -139,6 +141,8 @@ def incident_message(
         who = f"<@{by}>" if by.startswith(("U", "W")) else escape(by)
         note = f"🔕 snoozed until {when(snoozed.until)} by {who}; crashes are still counted"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    if deploy is not None:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=deploy_note(inc, deploy))]))
     owned = ownership_note(inc)
     if owned:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=owned)]))
@@ -153,6 +157,14 @@ def incident_message(
     if inc.kind == "process":
         plain += f" — {counter(inc)}"
     return plain, [b.to_dict() for b in blocks]
+
+
+def deploy_note(inc: Incident, deploy: Deploy) -> str:
+    """ "🚀 crashed 2m after deploy 1.4.2 (web, by ci)"."""
+    after = format_duration(max(0.0, inc.opened - deploy.at)).removesuffix(" 0s")
+    by = f", by {escape(deploy.by)}" if deploy.by else ""
+    what = "failed" if inc.state == "UNHEALTHY" else "crashed"
+    return f"🚀 {what} {after} after deploy {escape(deploy.version)} ({escape(deploy.what)}{by})"
 
 
 def thread_message(inc: Incident, payload: dict[str, Any]) -> Message:

@@ -16,7 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.api import admin_routes, incident_routes, params, process_routes, scheduled_routes
+from bot.api import (
+    admin_routes,
+    incident_routes,
+    params,
+    process_routes,
+    scheduled_routes,
+    silence_routes,
+)
 from bot.api.auth import authenticate
 from bot.api.metrics_route import metrics_route
 from bot.api.openapi import document
@@ -103,6 +110,12 @@ def _inner_app(source: ServicesSource) -> Starlette:
         route("/v1/incidents", incident_routes.list_incidents, "GET"),
         route("/v1/incidents/{id}/ack", incident_routes.ack, "POST"),
         route("/v1/incidents/{id}/resolve", incident_routes.resolve, "POST"),
+        # One route for both methods, so a 405 names them both in `Allow`.
+        Route(
+            "/v1/silences", _endpoint(source, silence_routes.silences, ()), methods=["GET", "POST"]
+        ),
+        route("/v1/silences/{id}", silence_routes.delete_silence, "DELETE"),
+        route("/v1/deploys", silence_routes.create_deploy, "POST"),
         route("/v1/jobs", scheduled_routes.list_jobs, "GET"),
         route("/v1/jobs/{name}/runs", scheduled_routes.job_runs, "GET", "limit"),
         route("/v1/jobs/{name}/run", scheduled_routes.run_job, "POST", "wait"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.api import openapi_silences
 from bot.supervisor.client import MAX_TAIL_LINES
 
 JSON = "application/json"
@@ -304,9 +305,9 @@ def document() -> dict[str, Any]:
             "description": "Supervisor operations for scripts and dashboards. Send "
             "`Authorization: Bearer <token>` with a token from [[api_tokens]].",
         },
-        "paths": _paths(),
+        "paths": {**_paths(), **openapi_silences.paths(_op, _ref, _param, READ, ACT)},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_silences.schemas(_fields, STR)},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

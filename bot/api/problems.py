@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 
 from bot import errors
 from bot.alerts.oncall import UnknownIncident
+from bot.alerts.silences import UnknownSilence
 from bot.api.auth import Unauthorized
 from bot.audit import AuditUnavailable
 from bot.commands.service import UnknownCommand
@@ -51,6 +52,7 @@ _STATUS: tuple[tuple[type[errors.SupbotError], int, str], ...] = (
     (errors.NoLogFile, 404, "no_log_file"),
     (UnknownJob, 404, "not_found"),
     (UnknownIncident, 404, "not_found"),
+    (UnknownSilence, 404, "not_found"),
     (UnknownCommand, 404, "not_found"),
     (JobBusy, 409, "busy"),
     (ProgramMissing, 409, "cannot_run"),

@@ -2,7 +2,7 @@
 
 A run whose `notify` rule asks for a message is stored with `notify_pending = 1`. `flush()`
 moves every pending run into the alerts outbox (`bot.storage.alerts`; kind `job`, a one-off
-post with its own text and blocks) for `[alerts] channel`, in the same transaction that clears
+post with its own text and blocks) for the job's channel (bot/alerts/routing.py), in the same transaction that clears
 the flag, so each run is announced once whichever process flushes. Without an alerts channel (or without the alerts
 package) the flag stays set and the run waits in the state for the daily digest.
 """
@@ -56,20 +56,30 @@ def message(run: JobRun, tz: str, output: str) -> dict[str, Any]:
 
 
 def flush(settings: Settings, history: History) -> int:
-    """Hand every pending notification to the outbox; returns how many were queued."""
-    channel = settings.alerts.channel
-    storage = _alerts() if channel else None
-    if storage is None or channel is None:
+    """Hand every pending notification to the outbox; returns how many were queued. A run
+    whose channel does not post its kind (`alert_on`) is marked done without a message."""
+    storage = _alerts() if settings.alerts.channel or _bound(settings) else None
+    if storage is None:
         return 0
+    from bot.alerts.routing import job_channel
+
     alerts = storage.AlertStore(history.store)
     zones = {j.name: j.timezone for j in settings.jobs}
     sent = 0
     with history.store.transaction() as db:
         for run, output in history.notifications():  # joins this block
-            payload = message(run, zones.get(run.job, settings.timezone), output)
-            alerts.within(db).enqueue(channel, "job", run.id, payload)
+            kind = "missed" if run.status == "missed" else "job_failed"
+            channel = job_channel(settings, run.job, kind)
+            if channel is not None:
+                payload = message(run, zones.get(run.job, settings.timezone), output)
+                alerts.within(db).enqueue(channel, "job", run.id, payload)
+                sent += 1
             history.mark_notified(run.id)
-            sent += 1
     if sent:
-        log.info("queued %d job alert(s) for %s", sent, channel)
+        log.info("queued %d job alert(s)", sent)
     return sent
+
+
+def _bound(settings: Settings) -> bool:
+    """Some binding takes job alerts in its own channel."""
+    return any(b.alerts_channel and b.jobs for b in settings.channels)

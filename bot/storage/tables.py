@@ -307,3 +307,45 @@ leases = Table(
     Column("acquired", Float, nullable=False),  # database time
     Column("until", Float, nullable=False),  # database time; past it, anyone may take it
 )
+
+# --- silences and deploys (0005; bot/storage/silences.py) ----------------------------------
+# A silence: crashes of what `match` names are counted, not posted, until `until` (database
+# time). Ending one by hand moves `until` to then; `summarized` is set once the summaries are
+# queued. `window` is a [[silences]] slot's unique key, so two hosts never open it twice.
+silences = Table(
+    "silences",
+    metadata,
+    _id(),
+    Column("match", Text, nullable=False),
+    Column("reason", Text, nullable=False, server_default=EMPTY),
+    Column("by", Text, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("ended_by", Text, nullable=False, server_default=EMPTY),
+    Column("summarized", Integer, nullable=False, server_default=ZERO),
+    Column("window", Text),
+    Index("silences_until", "summarized", "until"),
+    Index("silences_window", "window", unique=True),
+    sqlite_autoincrement=True,
+)
+# Crashes counted during a silence, per target: what its summary says.
+silence_hits = Table(
+    "silence_hits",
+    metadata,
+    Column("silence", RowId, primary_key=True),
+    Column("node", Text, primary_key=True),
+    Column("process", Text, primary_key=True),
+    Column("crashes", Integer, nullable=False, server_default=ZERO),
+)
+deploys = Table(
+    "deploys",
+    metadata,
+    _id(),
+    Column("what", Text, nullable=False),  # a program, group or glob, optionally @node
+    Column("version", Text, nullable=False),
+    Column("by", Text, nullable=False, server_default=EMPTY),  # who deployed (the body's `by`)
+    Column("actor", Text, nullable=False),  # who recorded it (api:<token>, cli:<login>)
+    Column("at", Float, nullable=False),  # database time
+    Index("deploys_at", "at"),
+    sqlite_autoincrement=True,
+)

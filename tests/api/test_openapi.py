@@ -87,4 +87,4 @@ def test_document_lists_every_route() -> None:
     }
     documented = {(path, method) for path, ops in document()["paths"].items() for method in ops}
     assert served == documented
-    assert len(served) == 20  # with Laravel's runs and the incidents routes
+    assert len(served) == 24  # with Laravel's runs, the incidents, silences and deploys

@@ -134,7 +134,10 @@ def test_an_old_sqlite_state_must_be_upgraded_first(pg_url: str, tmp_path: Path)
     load_0_1_state(tmp_path / "state" / DB_NAME)
     done = supbot(write_config(tmp_path, 'dir = "state"'), "db", "copy", "--to", pg_url)
     assert done.returncode == 1
-    assert f"has schema none, this supbot copies {SCHEMA_VERSION}: run `supbot db upgrade`" in done.stderr
+    assert (
+        f"has schema none, this supbot copies {SCHEMA_VERSION}: run `supbot db upgrade`"
+        in done.stderr
+    )
     db = sqlite3.connect(tmp_path / "state" / DB_NAME)
     try:  # the source was not changed
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name='leases'").fetchone() == (
