@@ -136,6 +136,8 @@ def test_ack_between_levels_stops_the_next_one(alert_env: MakeEnv) -> None:
     services = env.services()
     _, incident = _crash_posted(env)
     assert _escalate_later(env, services, 11) == 1
+    # Acked once the first level is out (an Ack while it still waits would stop it too).
+    wait_until(lambda: _thread_mentions(env) == ["S0FIRSTLINE"], 15)
     operator = services.authorizer.for_channel("U0OPER", "C0ALERT", "button")
     services.dispatcher.run_text(operator, f"ack {incident}")
     assert _escalate_later(env, services, 31) == 0
