@@ -7,6 +7,7 @@ import socket
 import pytest
 import requests
 from slack_bolt import App
+from sqlalchemy import text
 
 from bot.api.app import api_routes
 from bot.api.cli import parse_listen, start_api_server
@@ -102,13 +103,14 @@ def test_supbot_api_refuses_big_bodies_drops_slow_heads_and_reports_health(
             wait_until(closed, 40, 0.1)
         store = runtime.services.store
         with store.connect() as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         size = store.path.stat().st_size
         with store.path.open("r+b") as f:  # the state database is damaged under the server
             f.write((b"this is not a database. " * size)[:size])
-        answer = requests.get(f"http://{host}:{port}/healthz", timeout=10)
+        answer = requests.get(f"http://{host}:{port}/readyz", timeout=10)
         assert answer.status_code == 503
         assert "is not a database" in answer.json()["down"]["state"]
+        assert requests.get(f"http://{host}:{port}/healthz", timeout=10).status_code == 200
     finally:
         server.should_exit = True
         thread.join(10)
