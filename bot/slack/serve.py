@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     beat = ReplicaBeat(lambda: runtime.services.store, how, alerts.leads).start()
     retention = AuditRetention(runtime.services).start()
     runtime.on_reload.append(retention.restart_with)
+    signal.signal(signal.SIGTERM, _leave)
     try:
         if args.http:
             _serve_http(args, runtime, bot.app, health)
@@ -111,6 +113,13 @@ def run(args: argparse.Namespace) -> int:
         bot.close()
         runtime.services.close()
     return 0
+
+
+def _leave(_signum: int, _frame: object) -> None:
+    """SIGTERM (a rolling restart): leave through run()'s `finally`, which hands the leader
+    lease over at once and marks this replica stopped. In HTTP mode uvicorn has first finished
+    its requests and answered the acked commands, then raises the signal again to get here."""
+    raise SystemExit(0)
 
 
 def _serve_http(args: argparse.Namespace, runtime: Runtime, app: App, health: Health) -> None:
