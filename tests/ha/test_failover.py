@@ -3,22 +3,27 @@ programs, the leader killed with SIGKILL in the middle while Slack answers 503 f
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
+import pytest
 from sqlalchemy import func, select
+
+from bot.cli import main
+from bot.runs.alive import HOST
 
 from bot.storage.tables import alert_incidents, alert_outbox, alert_rollups
 from bot.supervisor.client import NodeClient
 from tests.conftest import wait_until
-from tests.ha.conftest import CRASHES, MakeHa, storm_runs
+from tests.ha.conftest import CRASHES, HaEnv, MakeHa, storm_runs
 
 OUTAGE = 10.0
 FAILOVER = 10.0  # the promise: another replica leads within this after a kill -9
 
 
 def test_killing_the_leader_mid_storm_in_a_slack_outage_loses_and_duplicates_nothing(
-    ha_env: MakeHa,
+    ha_env: MakeHa, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = ha_env()
     one, two = env.start_replica(), env.start_replica()
@@ -39,6 +44,7 @@ def test_killing_the_leader_mid_storm_in_a_slack_outage_loses_and_duplicates_not
         killed = time.monotonic()
         wait_until(lambda: "alerts-watch-local" in survivor.leads(), FAILOVER, 0.1)
         took_over = time.monotonic() - killed
+        assert survivor.readyz()["leases"]["alerts-leader"]["mine"] is True
         wait_until(lambda: storm_runs(env.root)[1] == 20, 40)  # every program done crashing
         assert storm_runs(env.root)[0] == 20 * CRASHES
     finally:
@@ -70,3 +76,24 @@ def test_killing_the_leader_mid_storm_in_a_slack_outage_loses_and_duplicates_not
     assert took_over < FAILOVER
     assert "Traceback" not in survivor.stderr()
     print(f"\nfailover: the survivor led {took_over:.1f} s after the kill")
+    _self_status_names_the_survivor(env, survivor.proc.pid, leader.proc.pid, capsys)
+
+
+def _self_status_names_the_survivor(
+    env: HaEnv, survivor: int, killed: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`supbot status --self` and /readyz, as an operator would check after the failover."""
+    config = str(env.root / "supbot.toml")
+    capsys.readouterr()
+    assert main(["--config", config, "status", "--self", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    replicas = {b["pid"]: b for b in found["beats"] if b["kind"] == "replica"}
+    assert (
+        replicas[survivor]["alive"] and "leads alerts-watch-local" in replicas[survivor]["detail"]
+    )
+    assert not replicas[killed]["alive"]  # its heartbeat's lease ran out
+    (lease,) = [lease for lease in found["leases"] if lease["name"] == "alerts-leader"]
+    assert lease["holder"] == f"{HOST}:{survivor}" and lease["expires_in"] > 0
+    assert main(["--config", config, "status", "--self"]) == 0
+    text = capsys.readouterr().out
+    assert "alerts-leader" in text and f"serve:{HOST}:{survivor}" in text and "gone" in text
