@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.runs.alive import HOST
-
 from bot.storage.tables import alert_incidents, alert_outbox, alert_rollups
 from bot.supervisor.client import NodeClient
 from tests.conftest import wait_until
