@@ -57,7 +57,7 @@ def test_a_rolling_restart_of_two_replicas_drops_no_slash_command(ha_env: MakeHa
             old.stop()  # SIGTERM: finish what it has, answer what it acked, exit
             assert old.proc.returncode == 0, old.stderr()[-2000:]
             pool[i] = env.start_replica(port=old.port)
-            wait_until(lambda n=before: len(balancer.acked) > n + 5, 30, 0.05)  # type: ignore[misc]
+            wait_until(lambda n=before: len(balancer.acked) > n + 5, 30, 0.05)
     finally:
         balancer.stop.set()
         for sender in senders:
