@@ -62,6 +62,12 @@ def build_parser(plugins: dict[str, CliCommand]) -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "status":
             p.add_argument("--node", help="only this node (as PATTERN@NODE)")
+            p.add_argument(
+                "--self",
+                dest="self_status",
+                action="store_true",
+                help="supbot itself: replicas, listeners, scheduler, agents, leases",
+            )
     p = sub.add_parser("reload", help="reread + update")
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -121,6 +127,12 @@ def _run(args: argparse.Namespace, words: list[str], plugins: dict[str, CliComma
         return run_demo()
     if args.command in plugins:
         return plugins[args.command][1](args)
+    if getattr(args, "self_status", False):
+        if words:
+            raise errors.UsageError(
+                "`supbot status --self` takes no pattern: it lists supbot's own processes."
+            )
+        return _self_status(args, Runtime(args.config))
     if args.command in SUP_VERBS:
         command = sup_command(args, words)  # a usage error needs no configuration
         return _run_sup(args, command, Runtime(args.config))
@@ -134,6 +146,14 @@ def _run_sup(args: argparse.Namespace, command: Command, runtime: Runtime) -> Ex
     if isinstance(reply, TailReply) and reply.follow:
         follow_log(services.processes, access, reply.tail, lambda line: print(line, flush=True))
     return code
+
+
+def _self_status(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
+    from bot.ha import status
+
+    found = status.gather(runtime.services.store)
+    print(dumps(found) if args.json else status.render(found))
+    return ExitStatus.OK
 
 
 def _check_config(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:

@@ -161,9 +161,9 @@ build_api_routes = api_routes
 
 
 def api_app(source: Runtime | Services | ServicesSource, health: Health | None = None) -> Starlette:
-    """The API alone (for `supbot api` and tests), with GET /healthz (`health`'s checks).
+    """The API alone (for `supbot api` and tests), with GET /healthz and /readyz (`health`).
     Bodies past params.MAX_BODY are refused before they are buffered."""
     return Starlette(
-        routes=[(health or Health()).route(), *api_routes(source)],
+        routes=[*(health or Health()).routes(), *api_routes(source)],
         middleware=[Middleware(BodyLimit, max_bytes=params.MAX_BODY, refusals=RefusalLog())],
     )

@@ -31,8 +31,19 @@ def _server(runtime: Runtime, listen: str, health: Health | None = None) -> uvic
     from bot.web.server import server
 
     host, port = parse_listen(listen)
-    app = api_app(runtime, health or Health(nodes_check(runtime), state_check(runtime)))
+    app = api_app(runtime, health or api_health(runtime))
     return server(app, host, port)
+
+
+def api_health(runtime: Runtime) -> Health:
+    """/readyz of `supbot api`: the state database; unreachable nodes and the leases noted."""
+    from bot.ha.status import lease_detail
+
+    return Health(
+        state_check(runtime),
+        notes=(nodes_check(runtime),),
+        detail=lambda: lease_detail(runtime.services.store, []),
+    )
 
 
 def start_api_server(
@@ -40,7 +51,7 @@ def start_api_server(
 ) -> tuple[uvicorn.Server, threading.Thread]:
     """Serve the API in a background thread (Socket Mode: `[api] listen`); returns the
     uvicorn server (set `.should_exit = True` to stop it) and its thread. `health` is what
-    its /healthz checks (default: the nodes)."""
+    its /readyz checks (default: `api_health`)."""
     server = _server(runtime, listen, health)
     thread = threading.Thread(target=server.run, name="supbot-api", daemon=True)
     thread.start()

@@ -1,14 +1,17 @@
 """`supbot serve`: Socket Mode when SLACK_APP_TOKEN is set, or `--http` under uvicorn.
 
-HTTP mode serves Slack's requests at POST /slack/events and GET /healthz (bot/slack/web.py).
-Neither mode needs Slack to be up to start: auth.test (SlackLink) and the Socket Mode
-connection are retried with backoff, and /healthz says what is down meanwhile.
+HTTP mode serves Slack's requests at POST /slack/events, GET /healthz and /readyz
+(bot/slack/web.py). Neither mode needs Slack to be up to start: auth.test (SlackLink) and the
+Socket Mode connection are retried with backoff, and /readyz says what is down meanwhile.
+Several replicas may serve one shared state: each beats `serve:<host>:<pid>` and runs the
+alerts' singleton loops only while it holds their lease (bot/ha/).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -70,6 +73,8 @@ def build_services(settings: Settings) -> Services:
 def run(args: argparse.Namespace) -> int:
     from bot.alerts.service import AlertsWorker
     from bot.audit_retention import AuditRetention
+    from bot.ha.replica import ReplicaBeat
+    from bot.ha.status import lease_detail
     from bot.slack.app import build_bot
     from bot.slack.link import SlackLink
     from bot.web.health import Health, nodes_check, state_check
@@ -82,11 +87,19 @@ def run(args: argparse.Namespace) -> int:
     bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
     runtime.install_sighup()
     link = SlackLink(bot.client).start()
-    health = Health(link.down, nodes_check(runtime), state_check(runtime))
     alerts = AlertsWorker(runtime.services).start()
     runtime.on_reload.append(alerts.restart_with)
+    health = Health(
+        link.down,
+        state_check(runtime),
+        notes=(nodes_check(runtime),),
+        detail=lambda: lease_detail(runtime.services.store, alerts.leads()),
+    )
+    how = f"http {args.host}:{args.port}" if args.http else "socket mode"
+    beat = ReplicaBeat(lambda: runtime.services.store, how, alerts.leads).start()
     retention = AuditRetention(runtime.services).start()
     runtime.on_reload.append(retention.restart_with)
+    signal.signal(signal.SIGTERM, _leave)
     try:
         if args.http:
             _serve_http(args, runtime, bot.app, health)
@@ -95,10 +108,18 @@ def run(args: argparse.Namespace) -> int:
     finally:
         link.stop()
         alerts.stop()
+        beat.stop()
         retention.stop()
         bot.close()
         runtime.services.close()
     return 0
+
+
+def _leave(_signum: int, _frame: object) -> None:
+    """SIGTERM (a rolling restart): leave through run()'s `finally`, which hands the leader
+    lease over at once and marks this replica stopped. In HTTP mode uvicorn has first finished
+    its requests and answered the acked commands, then raises the signal again to get here."""
+    raise SystemExit(0)
 
 
 def _serve_http(args: argparse.Namespace, runtime: Runtime, app: App, health: Health) -> None:

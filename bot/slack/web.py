@@ -1,15 +1,19 @@
-"""The ASGI app of `serve --http`: Slack's requests at POST /slack/events, GET /healthz.
+"""The ASGI app of `serve --http`: Slack's requests at POST /slack/events, GET /healthz and
+GET /readyz.
 
 Every request is checked in this order before Bolt sees it: body size (BodyLimit, 413),
 Slack's signature on the raw bytes (401), then UTF-8 and the payload's JSON (400). Each
 refusal is one short, rate-limited log line, never a traceback. Bolt dispatches on a thread
-pool so a slow listener never blocks the event loop.
+pool so a slow listener never blocks the event loop. At shutdown (SIGTERM: a rolling restart)
+uvicorn stops accepting and finishes the requests it has; the lifespan's end then waits for the
+commands already acked, so each still gets its answer before the process closes its services.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -37,7 +41,7 @@ def http_app(
     health: Health | None = None,
 ) -> Starlette:
     """`extra_routes` adds the JSON API (/api/v1) next to /slack/events; `health` says
-    what /healthz checks (nothing: always 200).
+    what /readyz checks (nothing: always 200); /healthz is always 200 (liveness).
 
     Slash commands and button clicks get their 200 here, before Bolt runs: the early 200 and
     why Bolt checks the signature a second time are in bot/slack/fastpath.py.
@@ -65,13 +69,19 @@ def http_app(
         bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(workers.shutdown, True)  # acked commands get their answer
+
     return Starlette(
         routes=[
             Route(EVENTS_PATH, events, methods=["POST"]),
-            (health or Health()).route(),
+            *(health or Health()).routes(),
             *extra_routes,
         ],
         middleware=[Middleware(BodyLimit, max_bytes=SLACK_MAX_BODY, refusals=refusals)],
+        lifespan=lifespan,
     )
 
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from bot.runs.alive import HOST, my_start
 from bot.storage.tables import heartbeats
@@ -36,3 +36,15 @@ def stopped(db: Connection, name: str, pid: int) -> None:
     """`name` stopped on purpose (as this pid): not alive, no lease, said in its detail."""
     mine = (heartbeats.c.name == name) & (heartbeats.c.pid == pid)
     db.execute(update(heartbeats).where(mine).values(seen=0.0, lease_until=0.0, detail="stopped"))
+
+
+def every(db: Connection) -> list[dict[str, Any]]:
+    """Every heartbeat, by name."""
+    found = db.execute(select(heartbeats).order_by(heartbeats.c.name)).mappings().all()
+    return [dict(row) for row in found]
+
+
+def forget_silent(db: Connection, prefix: str, before: float) -> None:
+    """Drop the heartbeats named `prefix…` not seen since `before` (replicas gone for good)."""
+    old = heartbeats.c.name.startswith(prefix, autoescape=True) & (heartbeats.c.seen < before)
+    db.execute(delete(heartbeats).where(old))

@@ -96,6 +96,12 @@ class Leader:
         self._valid_until = now + self.ttl if taken else 0.0
         return taken
 
+    def remaining(self) -> float:
+        """Seconds our last renewal still surely holds by our clock (0: not held)."""
+        import time
+
+        return max(0.0, self._valid_until - time.monotonic())
+
     def release(self) -> None:
         self._valid_until = 0.0
         try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.alerts.outbox import BURST, RATE
 from bot.supervisor.client import NodeClient
 from tests.alerts.conftest import PROGRAMS, MakeEnv
@@ -37,22 +35,11 @@ def test_storm_of_200_crashes_stays_in_budget_and_counts_every_crash(alert_env: 
     wait_until(lambda: all(c.read_text().strip().isdigit() for c in counts), 10)
     crashes_run = sum(int(c.read_text()) - 1 for c in counts)
     assert crashes_run == 200
-    wait_until(lambda: env.idle() and _shown(env) >= 200, 60)
+    wait_until(lambda: env.idle() and env.slack.crashes_shown() >= 200, 60)
     wait_until(env.idle, 10)
-    assert _shown(env) == 200, env.listener_log()[-2000:]
+    assert env.slack.crashes_shown() == 200, env.listener_log()[-2000:]
     times = sorted(c.at for c in env.slack.ok())
     for i, start in enumerate(times):
         in_window = sum(1 for t in times[i:] if t < start + 5.0)
         assert in_window <= 5 * RATE + BURST + 1
     assert len(env.slack.posts(top_level=True)) <= 10  # rolled up, not 50 messages
-
-
-def _shown(env: object) -> int:
-    """Crashes counted in the latest text of every message: incidents and roll-ups."""
-    shown = 0
-    for message in env.slack.messages().values():  # type: ignore[attr-defined]
-        text = message.body["text"]
-        rollup = re.search(r"processes crashed \((\d+) crashes\)", text)
-        counted = re.search(r"crashed (\d+)×", text)
-        shown += int(rollup.group(1)) if rollup else int(counted.group(1)) if counted else 0
-    return shown

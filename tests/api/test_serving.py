@@ -106,9 +106,10 @@ def test_supbot_api_refuses_big_bodies_drops_slow_heads_and_reports_health(
         size = store.path.stat().st_size
         with store.path.open("r+b") as f:  # the state database is damaged under the server
             f.write((b"this is not a database. " * size)[:size])
-        answer = requests.get(f"http://{host}:{port}/healthz", timeout=10)
+        answer = requests.get(f"http://{host}:{port}/readyz", timeout=10)
         assert answer.status_code == 503
         assert "is not a database" in answer.json()["down"]["state"]
+        assert requests.get(f"http://{host}:{port}/healthz", timeout=10).status_code == 200
     finally:
         server.should_exit = True
         thread.join(10)

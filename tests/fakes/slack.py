@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -288,6 +289,16 @@ class FakeSlack:
     def shown(self) -> str:
         """The text of every top-level message as it reads now (updates applied)."""
         return " ".join(c.text() for c in self.messages().values())
+
+    def crashes_shown(self) -> int:
+        """Crashes counted in the latest text of every message: incidents and roll-ups."""
+        shown = 0
+        for message in self.messages().values():
+            text = message.body["text"]
+            rollup = re.search(r"processes crashed \((\d+) crashes\)", text)
+            counted = re.search(r"crashed (\d+)×", text)
+            shown += int(rollup.group(1)) if rollup else int(counted.group(1)) if counted else 0
+        return shown
 
     # --- the server --------------------------------------------------------------------
 

@@ -72,12 +72,13 @@ def test_serve_http_starts_while_slack_is_down_and_recovers(supervisor, tmp_path
     base = f"http://127.0.0.1:{port}"
     fake = None
     try:
-        wait_until(lambda: _get(base + "/healthz") == 503, 30, 0.1)
-        down = _get_json(base + "/healthz")
+        wait_until(lambda: _get(base + "/readyz") == 503, 30, 0.1)
+        down = _get_json(base + "/readyz")
         assert down["ok"] is False and "slack" in down["down"], down
+        assert _get(base + "/healthz") == 200  # alive: nothing to restart
         assert proc.poll() is None  # still serving, not dead
         fake = FakeSlack(port=slack_port).start()
-        wait_until(lambda: _get(base + "/healthz") == 200, 90, 0.2)
+        wait_until(lambda: _get(base + "/readyz") == 200, 90, 0.2)
         response_url = fake.response_url()
         body = slash_body("status", "U0OPER", "C0OPS", response_url)
         headers = {

@@ -1,0 +1,1 @@
+"""High availability: several `serve` replicas on one shared state (leases, heartbeats)."""
