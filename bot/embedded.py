@@ -114,7 +114,11 @@ class EmbeddedSupervisor:
 
     def http_node(self, name: str = "http", timeout: float = 5.0) -> NodeSettings:
         return NodeSettings(
-            name, f"http://{self.http_host}:{self.http_port}", self.http_user, self.http_password, timeout
+            name,
+            f"http://{self.http_host}:{self.http_port}",
+            self.http_user,
+            self.http_password,
+            timeout,
         )
 
     def write_config(self) -> None:
