@@ -23,6 +23,7 @@ from bot.replies import (
     StatusReply,
     TailReply,
 )
+from bot.samples_records import NodeUsage
 
 Handler = Callable[[Access, Command], Reply]
 
@@ -41,11 +42,14 @@ class Dispatcher:
         reload: ReloadService,
         state_health: Callable[[], str | None] = lambda: None,
         snoozes: Callable[[], dict[tuple[str, str], float]] | None = None,
+        usage: Callable[[list[str]], dict[str, NodeUsage]] | None = None,
     ) -> None:
         self.processes, self.reload = processes, reload
         self.state_health = state_health  # why the state database cannot record, if it cannot
         # Alerts' active snoozes as {(node, group:name): until epoch}, shown by `status`.
         self.snoozes = snoozes
+        # Memory and CPU per node from the samples recorded on each host (bot/samples.py).
+        self.usage = usage
         self.handlers: dict[str, Handler] = {
             "status": self._status,
             "info": self._info,
@@ -94,8 +98,10 @@ class Dispatcher:
                 for p in view.processes
                 if (p.node, p.full_name) in active
             )
+        found = self.usage([n.node for n in view.nodes if not n.error]) if self.usage else {}
+        usage = tuple(found[n.node] for n in view.nodes if n.node in found)
         return StatusReply(
-            view, command.flag("--fresh"), command.page, snoozed, self.state_health() or ""
+            view, command.flag("--fresh"), command.page, snoozed, self.state_health() or "", usage
         )
 
     def _info(self, access: Access, command: Command) -> Reply:

@@ -90,6 +90,7 @@ class EmbeddedSupervisor:
     root: Path
     programs: str
     http_port: int | None = None
+    http_host: str = "127.0.0.1"  # another loopback address stands for another host
     http_user: str = "ops"
     http_password: str = "secret"
     extra: str = ""
@@ -113,7 +114,11 @@ class EmbeddedSupervisor:
 
     def http_node(self, name: str = "http", timeout: float = 5.0) -> NodeSettings:
         return NodeSettings(
-            name, f"http://127.0.0.1:{self.http_port}", self.http_user, self.http_password, timeout
+            name,
+            f"http://{self.http_host}:{self.http_port}",
+            self.http_user,
+            self.http_password,
+            timeout,
         )
 
     def write_config(self) -> None:
@@ -122,7 +127,7 @@ class EmbeddedSupervisor:
         inet = ""
         if self.http_port:
             inet = (
-                f"[inet_http_server]\nport=127.0.0.1:{self.http_port}\n"
+                f"[inet_http_server]\nport={self.http_host}:{self.http_port}\n"
                 f"username={self.http_user}\npassword={self.http_password}\n"
             )
         rpc = (

@@ -29,6 +29,7 @@ from bot.log_search import DEFAULT_SEARCH_BYTES, GrepRequest, grep_log
 from bot.memo import Memo, Same
 from bot.redact import Redactor
 from bot.redact_follow import FollowRedactor
+from bot.samples_records import ProcessUsage
 from bot.supervisor.client import MAX_TAIL_LINES, NodeClient
 from bot.supervisor.fleet import Fleet
 
@@ -55,6 +56,8 @@ class ProcessDetails:
     process: ProcessInfo
     log_preview: tuple[str, ...]
     local: bool
+    usage: ProcessUsage | None = None  # sampled on the node's host: the last hour, its age
+    sampled: bool = False  # the memory and CPU shown come from `usage`, not read just now
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class ProcessService:
         self.search_bytes = search_bytes  # [logs] search_bytes: how far back `--grep` reads
         # Called before each process action (alerts mark supbot's own stops as expected).
         self.before_action: list[Callable[[str, ProcessInfo], None]] = []
+        # Recorded samples (bot/samples.py), wired in bot/wiring.py: figures for remote nodes.
+        self.usage: Callable[[str, str], ProcessUsage | None] | None = None
         self._views: Memo[tuple[tuple[ProcessInfo, ...], tuple[NodeStatus, ...], Totals]] = Memo(16)
 
     # --- reading -----------------------------------------------------------------------
@@ -133,7 +138,11 @@ class ProcessService:
         client = self.fleet.client(process.node)
         process = _with_resources(client.process(process.full_name), client.local)
         preview = self._tail(client, process.full_name, 10, "stdout").lines
-        return ProcessDetails(process, preview, client.local)
+        usage = self.usage(process.node, process.full_name) if self.usage else None
+        sampled = process.memory_rss is None and _same_process(usage, process)
+        if usage is not None and sampled:
+            process = replace(process, memory_rss=usage.latest.rss, cpu_percent=usage.latest.cpu)
+        return ProcessDetails(process, preview, client.local, usage, sampled)
 
     def tail(
         self, access: Access, pattern: str, lines: int = 100, stream: str = "stdout"
@@ -351,3 +360,8 @@ def _with_resources(process: ProcessInfo, local: bool) -> ProcessInfo:
     except (psutil.Error, OSError):
         return process
     return replace(process, memory_rss=rss, cpu_percent=cpu)
+
+
+def _same_process(usage: ProcessUsage | None, process: ProcessInfo) -> bool:
+    """The newest sample is of this very process (not of the pid before a restart)."""
+    return usage is not None and bool(process.pid) and usage.latest.pid == process.pid

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.domain import LogTail, ReloadDiff, ReloadResult
 from bot.processes import ActionReport, ProcessDetails, StatusView
+from bot.samples_records import NodeUsage
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class StatusReply(Reply):
     page: int = 1  # 1-based; large fleets are paged ("Show more" asks for the next page)
     snoozed: tuple[tuple[str, float], ...] = ()  # (process label, until epoch) of shown processes
     state_problem: str = ""  # the state database cannot record (alerts, audit): say so on top
+    usage: tuple[NodeUsage, ...] = ()  # memory and CPU per shown node, sampled on its host
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from bot.dispatch import Dispatcher
 from bot.processes import ProcessService
 from bot.reload import ReloadService
 from bot.render import blocks, blocks_actions, blocks_process, blocks_status, text
+from bot.samples import SampleReader
 from bot.scheduler import render as scheduler_render
 from bot.scheduler import render_slack as scheduler_slack
 from bot.scheduler.jobs import JobService
@@ -56,7 +57,11 @@ def build_dispatcher(
     """The dispatcher with every feature's verbs, and the alerts' hooks on actions."""
     alerts = AlertStore(store)
     snoozes = SnoozeService(alerts, processes, audit)
-    dispatcher = Dispatcher(processes, reload, store.health, snoozes=lambda: in_force(alerts))
+    samples = SampleReader(store)
+    processes.usage = samples.process
+    dispatcher = Dispatcher(
+        processes, reload, store.health, snoozes=lambda: in_force(alerts), usage=samples.nodes
+    )
     for handlers in (
         JobVerbs(jobs, laravel).handlers(),
         CommandVerbs(commands).handlers(),

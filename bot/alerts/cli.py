@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from bot.cli import CliCommand
 
 if TYPE_CHECKING:
     from bot.alerts.service import AlertsWorker
+    from bot.services import Services
 
 log = logging.getLogger("supbot.listen")
 
@@ -42,10 +44,31 @@ def _run_listen(args: argparse.Namespace) -> int:
     elif settings.alerts.send_from_listener:
         log.warning("[alerts] send_from_listener is on but SLACK_BOT_TOKEN is not set")
     wake = worker.wake.set if worker else (lambda: None)
+    stop = threading.Event()
+    _sample(services, node, dict(os.environ), stop)
     Listener(services.store, node, stdin, stdout, wake).run()
+    stop.set()
     if worker:
         worker.stop()
     return 0
+
+
+def _sample(services: Services, node: str, env: dict[str, str], stop: threading.Event) -> None:
+    """Memory and CPU of this supervisord's processes, every 10 s, into the state (bot/samples.py):
+    the listener runs on the node's host, where psutil sees them. Through the configured node,
+    else the supervisord that started us."""
+    from bot.config import NodeSettings
+    from bot.samples import SampleLoop
+    from bot.supervisor.client import NodeClient
+
+    if node in services.fleet.clients:
+        client = services.fleet.client(node)
+    elif env.get("SUPERVISOR_SERVER_URL"):
+        client = NodeClient(NodeSettings(node, env["SUPERVISOR_SERVER_URL"]))
+    else:
+        log.warning("no [[nodes]] entry for %s: its memory and CPU are not sampled", node)
+        return
+    SampleLoop(services.store, node, client).start(stop)
 
 
 def _configure_alerts(sub: argparse._SubParsersAction) -> None:

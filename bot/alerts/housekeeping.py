@@ -10,7 +10,7 @@ from typing import Any
 from bot.alerts import events
 from bot.alerts.digest import DigestSchedule
 from bot.alerts.escalation import Escalation
-from bot.alerts.listener import LISTENER_LIVE, last_beat
+from bot.alerts.listener import last_beat
 from bot.alerts.records import ProcessEvent
 from bot.alerts.silence_summary import SilenceSummaries
 from bot.storage.alerts.store import AlertStore
@@ -48,11 +48,11 @@ class HousekeepingLoop:
         beat = last_beat(self.alerts.store, node)
         if beat is None:
             return  # this node never had a listener: the watcher is its normal mode
-        silent = time.time() - beat >= LISTENER_LIVE
+        seen, alive = beat
         reported = self.alerts.has_open_incident(node, "listener")
-        if silent and not reported:
-            self._record(node, "LISTENER_SILENT", beat)
-        elif reported and not silent:
+        if not alive and not reported:
+            self._record(node, "LISTENER_SILENT", seen)
+        elif reported and alive:
             self._record(node, "LISTENER_BACK")
 
     def _record(self, node: str, state: str, at: float | None = None) -> None:

@@ -64,10 +64,14 @@ def event_from(node: str, headers: dict[str, str], payload: str) -> ProcessEvent
     )
 
 
-def last_beat(store: Store, node: str) -> float | None:
-    """When the node's listener last said it is alive (None: it never ran)."""
-    beat = store.last_heartbeat(HEARTBEAT_PREFIX + node)
-    return None if beat is None else float(beat["seen"])
+def last_beat(store: Store, node: str) -> tuple[float, bool] | None:
+    """When the node's listener last said it is alive and whether it still is, judged by the
+    database's clock (a listener on another host beats with a lease in that time); None: it
+    never ran."""
+    from bot.storage import heartbeats
+
+    with store.connect() as db:
+        return heartbeats.judged(db, HEARTBEAT_PREFIX + node, store.now(db), LISTENER_LIVE)
 
 
 def node_name(settings: Settings, explicit: str | None, env: dict[str, str]) -> str:
@@ -109,7 +113,7 @@ class Listener:
     def run(self) -> None:
         try:
             self.store.ensure()
-            self.store.heartbeat(HEARTBEAT_PREFIX + self.node, "started")
+            self.store.heartbeat(HEARTBEAT_PREFIX + self.node, "started", LISTENER_LIVE)
         except StateUnavailable as exc:  # keep speaking the protocol; events wait in memory
             self._unavailable(exc)
         while True:
@@ -136,7 +140,8 @@ class Listener:
                 self._hold(event)
             self._check_gap(headers.get("poolserial", ""))
             if name.startswith("TICK_60"):
-                self.store.heartbeat(HEARTBEAT_PREFIX + self.node, f"{self.received} events")
+                detail = f"{self.received} events"
+                self.store.heartbeat(HEARTBEAT_PREFIX + self.node, detail, LISTENER_LIVE)
         except StateUnavailable as exc:
             self._unavailable(exc)
         except Exception:

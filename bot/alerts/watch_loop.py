@@ -12,7 +12,7 @@ from typing import Any
 from bot import errors
 from bot.alerts import events, exitlog
 from bot.alerts.journal import Journal
-from bot.alerts.listener import LISTENER_LIVE, last_beat
+from bot.alerts.listener import last_beat
 from bot.alerts.records import ProcessEvent
 from bot.alerts.watcher import NodeWatch
 from bot.storage.alerts.store import AlertStore
@@ -50,7 +50,7 @@ class WatchLoop:
 
     def listener_live(self) -> bool:
         beat = last_beat(self.alerts.store, self.node)
-        return beat is not None and time.time() - beat < LISTENER_LIVE
+        return beat is not None and beat[1]
 
     def poll_once(self) -> float:
         """One look at the node. Tracks reachability for the node-down incident. Returns the

@@ -32,6 +32,7 @@ from bot.render.blocks import (
 )
 from bot.render.blocks_status import state_emoji
 from bot.render.text import search_summary
+from bot.render.usage import history_lines, sampled_note
 from bot.replies import Choice, DetailsReply, TailReply
 
 # Log text shown inline: up to three sections of preformatted text. Longer → a file.
@@ -53,9 +54,10 @@ def details_blocks(reply: DetailsReply, ctx: RenderContext) -> list[Block]:
         f"*Last exit*\n{_last_exit(p.stop, p.exitstatus, p.expected_exit)}",
     ]
     if p.memory_rss is not None:
-        fields.append(f"*Memory*\n{p.memory_rss / 1048576:.1f} MiB")
+        fields.append(f"*Memory*\n{p.memory_rss / 1048576:.1f} MiB{sampled_note(d)}")
     if p.cpu_percent is not None:
-        fields.append(f"*CPU*\n{p.cpu_percent:.1f}%")
+        fields.append(f"*CPU*\n{p.cpu_percent:.1f}%{sampled_note(d)}")
+    fields += [f"*{label.capitalize()}*\n`{line}`" for label, line in history_lines(d)]
     about = []
     if p.spawnerr:
         about.append(f":x: *Spawn error*: {escape(cut(p.spawnerr, 800))}")

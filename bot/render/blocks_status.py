@@ -33,6 +33,7 @@ from bot.render.blocks import (
     share_button,
 )
 from bot.render.text import STATE_CONSEQUENCE, totals_line
+from bot.render.usage import node_usage_line
 from bot.replies import Choice, StatusReply
 from bot.usertext import visible
 
@@ -182,6 +183,9 @@ def status_blocks(reply: StatusReply, ctx: RenderContext) -> list[Block]:
         header(title, "status_head"),
         section(overview_text(view), "status_totals"),
     ]
+    if reply.usage:
+        usage = "\n".join(escape(node_usage_line(u)) for u in reply.usage)
+        blocks.append(context(f":bar_chart: {usage}"[:MAX_SECTION], block_id="status_usage"))
     if reply.state_problem:
         problem = f":warning: {escape(reply.state_problem[:1500])} {STATE_CONSEQUENCE}"
         blocks.append(section(problem, "status_state"))

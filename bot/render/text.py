@@ -10,6 +10,7 @@ from tabulate import tabulate
 
 from bot.domain import ActionOutcome, LogSearch, ProcessInfo, Totals
 from bot.durations import format_duration
+from bot.render.usage import history_lines, node_usage_line, sampled_note
 from bot.replies import (
     ActionReply,
     ConfirmReply,
@@ -66,6 +67,7 @@ def status_text(reply: StatusReply) -> str:
     if multi:
         for node, totals in view.totals_by_node().items():
             lines.append(f"  {node}: {totals_line(totals)}")
+    lines += [f"  {node_usage_line(u)}" for u in reply.usage]
     for n in view.nodes:
         if n.error:
             lines.append(f"! node `{n.node}` unreachable ({n.error})")
@@ -100,9 +102,10 @@ def details_text(reply: DetailsReply) -> str:
         ("command", p.command or "-"),
     ]
     if p.memory_rss is not None:
-        rows.append(("memory", f"{p.memory_rss / 1048576:.1f} MiB"))
+        rows.append(("memory", f"{p.memory_rss / 1048576:.1f} MiB{sampled_note(d)}"))
     if p.cpu_percent is not None:
-        rows.append(("cpu", f"{p.cpu_percent:.1f}%"))
+        rows.append(("cpu", f"{p.cpu_percent:.1f}%{sampled_note(d)}"))
+    rows += history_lines(d)
     out = tabulate(rows, tablefmt="plain")
     if d.log_preview:
         out += "\n\nlast log lines:\n" + "\n".join(f"  {line}" for line in d.log_preview)

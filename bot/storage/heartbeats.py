@@ -32,6 +32,16 @@ def last(db: Connection, name: str) -> Mapping[str, Any] | None:
     return None if found is None else dict(found)
 
 
+def judged(db: Connection, name: str, now: float, grace: float) -> tuple[float, bool] | None:
+    """(seen, alive) of `name` at database time `now`: alive while its lease runs, or within
+    `grace` of its last beat when it took none. None: it never beat."""
+    row = last(db, name)
+    if row is None:
+        return None
+    until = float(row["lease_until"]) or float(row["seen"]) + grace
+    return float(row["seen"]), now < until
+
+
 def stopped(db: Connection, name: str, pid: int) -> None:
     """`name` stopped on purpose (as this pid): not alive, no lease, said in its detail."""
     mine = (heartbeats.c.name == name) & (heartbeats.c.pid == pid)

@@ -26,7 +26,7 @@ metadata = MetaData()
 
 # The newest migration (bot/storage/migrations/versions/): what a process checks at start without
 # importing Alembic. tests/storage/test_store.py keeps it equal to the scripts' head.
-SCHEMA_VERSION = "0006"
+SCHEMA_VERSION = "0007"
 
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 EMPTY, ZERO = text("''"), text("0")
@@ -347,5 +347,21 @@ deploys = Table(
     Column("actor", Text, nullable=False),  # who recorded it (api:<token>, cli:<login>)
     Column("at", Float, nullable=False),  # database time
     Index("deploys_at", "at"),
+    sqlite_autoincrement=True,
+)
+# --- samples (0007): memory and CPU of each node's processes, read on its host -----------
+node_samples = Table(
+    "node_samples",
+    metadata,
+    _id(),
+    Column("node", Text, nullable=False),
+    Column("at", Float, nullable=False),  # database time
+    Column("host", Text, nullable=False),
+    Column("rss", BigInteger, nullable=False),  # bytes, every sampled process together
+    Column("cpu", Float, nullable=False),  # percent of one core, every process together
+    Column("count", Integer, nullable=False),
+    Column("processes", Text, nullable=False),  # JSON {"group:name": [rss, cpu]}
+    Index("node_samples_node", "node", "at"),
+    Index("node_samples_at", "at"),
     sqlite_autoincrement=True,
 )

@@ -1,5 +1,5 @@
 """`supbot serve` with its state on PostgreSQL: it starts while the server is down (one clear
-line, /healthz says so, no crash loop) and carries on once the server is up."""
+line, /readyz says so, no crash loop) and carries on once the server is up."""
 
 from __future__ import annotations
 
@@ -38,13 +38,13 @@ def test_serve_starts_while_postgresql_is_down_and_carries_on(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _health(base + "/healthz")[0] == 503, 30, 0.1)
-        status, body = _health(base + "/healthz")
+        wait_until(lambda: _health(base + "/readyz")[0] == 503, 30, 0.1)
+        status, body = _health(base + "/readyz")
         assert "is unreachable" in body["down"]["state"], body
         assert "postgres@127.0.0.1" in body["down"]["state"]
         assert proc.poll() is None  # serving, not dead
         server.start()
-        wait_until(lambda: _health(base + "/healthz")[0] == 200, 60, 0.2)
+        wait_until(lambda: _health(base + "/readyz")[0] == 200, 60, 0.2)
         response_url = fake_slack.response_url()
         body_text = slash_body("restart idle", "U0OPER", "C0OPS", response_url)
         headers = {
