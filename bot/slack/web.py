@@ -8,6 +8,8 @@ pool so a slow listener never blocks the event loop.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,6 +29,8 @@ from bot.web.limits import SLACK_MAX_BODY, BodyLimit
 from bot.web.refusals import RefusalLog
 
 EVENTS_PATH = "/slack/events"
+
+log = logging.getLogger("supbot.slack")
 
 
 def http_app(
@@ -56,6 +60,8 @@ def http_app(
         if why is not None:
             refusals.note(401, EVENTS_PATH, why)
             return PlainTextResponse("Not signed by Slack.", status_code=401)
+        if log.isEnabledFor(logging.DEBUG):  # with --workers: which process took what
+            log.debug("Slack request taken by pid %d", os.getpid())
         bolt_request = _parse(request, body, refusals)
         if bolt_request is None:
             return PlainTextResponse("Malformed Slack request.", status_code=400)
