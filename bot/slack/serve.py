@@ -182,9 +182,12 @@ def _serve_here(
     """Answer Slack from this process: over HTTP (on `sock` when given) or Socket Mode."""
     from bot.slack.app import build_bot
     from bot.slack.link import SlackLink
+    from bot.slack.live import UpdateBudget
     from bot.web.health import Health, nodes_check, state_check
 
     bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
+    if args.workers > 1:  # chat.update's limit is the workspace's: each worker gets its share
+        bot.updates = UpdateBudget(per_minute=UpdateBudget.PER_MINUTE / args.workers)
     link = SlackLink(bot.client).start()
     health = Health(link.down, nodes_check(runtime), state_check(runtime))
     try:
