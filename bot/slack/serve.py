@@ -140,7 +140,8 @@ def serve_worker(number: int, sock: socket.socket, parent: int, args: argparse.N
     socket, with its own Services; no background loops (the parent runs them)."""
     from bot.web.prefork import exit_with_parent
 
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until there is a Runtime to reload
+    hangups: list[int] = []  # a SIGHUP before there is a Runtime: reloaded once there is one
+    signal.signal(signal.SIGHUP, lambda signum, _: hangups.append(signum))
     logging.basicConfig(
         level=logging.INFO,
         format=f"%(asctime)s %(levelname)s %(name)s [worker {number}]: %(message)s",
@@ -150,6 +151,8 @@ def serve_worker(number: int, sock: socket.socket, parent: int, args: argparse.N
     exit_with_parent(parent)
     runtime = Runtime(args.config, build_services)
     runtime.install_sighup()
+    if hangups:
+        runtime.reload_config()
     try:
         _serve_here(args, runtime, sock)
     finally:

@@ -70,7 +70,9 @@ def served(supervisor, tmp_path, fake_slack: FakeSlack) -> Iterator[Served]:
         )
     result = Served(proc, f"http://127.0.0.1:{port}", Path(log.name))
     try:
-        wait_until(lambda: len(result.workers()) == 2 and _healthy(result.base), 60, 0.2)
+        # both workers serving (uvicorn says so once each), not only the first one up
+        ready = "Application startup complete."
+        wait_until(lambda: result.text().count(ready) == 2 and _healthy(result.base), 60, 0.2)
         yield result
     finally:
         if proc.poll() is None:
@@ -133,3 +135,10 @@ def test_sighup_reaches_every_worker(served: Served):
     os.kill(served.proc.pid, signal.SIGHUP)
     wait_until(lambda: served.text().count("configuration reloaded") >= 3, 30, 0.2)  # 2 + parent
     assert {w.pid for w in served.workers()} == workers  # reloaded in place, not restarted
+
+
+def test_workers_without_http_mode_say_what_would_work(tmp_path, fake_slack: FakeSlack):
+    proc = serve(tmp_path, slack_env(fake_slack), "--workers", "2")
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "--workers needs --http" in err and "Traceback" not in err
