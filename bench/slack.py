@@ -1,10 +1,10 @@
 """Bench: the Slack bot in HTTP mode, 500 processes on 2 real supervisord nodes.
 
-    .venv/bin/python bench/slack.py [--users 20] [--rounds 5]
+    .venv/bin/python bench/slack.py [--users 20] [--rounds 5] [--workers 2]
 
-The bot runs as `supbot serve --http` in its own process (as in production, so the bench's
-clients and fake Slack do not share its interpreter lock). Measures, against a loopback fake of
-Slack's Web API:
+The bot runs as `supbot serve --http [--workers N]` in its own processes (as in production, so
+the bench's clients and fake Slack do not share its interpreter lock). Measures, against a
+loopback fake of Slack's Web API:
 ack latency (p50/p99 over every request sent), the time until the complete `status --fresh`
 answer reaches response_url (1 user, then 20 users at once), the same from the status cache —
 printed beside one raw getAllProcessInfo fan-out to both nodes measured in the same run.
@@ -80,7 +80,7 @@ def ms(seconds: float) -> str:
 class Bot:
     """`supbot serve --http` in a subprocess; `slash()` sends a signed command."""
 
-    def __init__(self, fake: FakeSlack, config: Path) -> None:
+    def __init__(self, fake: FakeSlack, config: Path, workers: int = 1) -> None:
         self.fake, self.port = fake, free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
         env.update(slack_env(fake), SUPBOT_CONFIG=str(config), PYTHONPATH=str(ROOT))
@@ -95,6 +95,8 @@ class Bot:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--workers",
+                str(workers),
             ],
             cwd=config.parent,
             env=env,
@@ -103,6 +105,15 @@ class Bot:
         )
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
         wait_until(self._healthy, 60, 0.1)
+
+    def processes(self) -> list[psutil.Process]:
+        """The parent and its workers (and multiprocessing's resource tracker, idle)."""
+        parent = psutil.Process(self.proc.pid)
+        return [parent, *parent.children()]
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by every process of the bot."""
+        return _cpu(self.processes())
 
     def _healthy(self) -> bool:
         try:
@@ -139,10 +150,23 @@ def timed_status(bot: Bot, acks: list[float], text: str, user: str) -> float:
     return answer.at - started
 
 
+def _cpu(processes: list[psutil.Process]) -> float:
+    """CPU seconds used so far by `processes` (one that ended meanwhile counts nothing)."""
+    total = 0.0
+    for process in processes:
+        try:
+            used = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += used.user + used.system
+    return total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
     args = parser.parse_args()
 
     print(f"starting 2 supervisord nodes with {PER_NODE} processes each…", flush=True)
@@ -163,11 +187,14 @@ def main() -> int:
             )
         config = short_tmp() / "supbot.toml"
         config.write_text(toml(nodes))
-        bot = Bot(fake, config)
+        bot = Bot(fake, config, args.workers)
+        supervisords = [psutil.Process(sv.process.pid) for sv in nodes if sv.process]
         acks: list[float] = []
 
-        # Warm-up: auth.test, config info, imports.
-        timed_status(bot, acks, "status --fresh", "U0OPER")
+        # Warm-up: auth.test, config info, imports; a burst so that every worker is up.
+        users = [f"U0USER{i:02d}" for i in range(args.users)]
+        with ThreadPoolExecutor(max_workers=max(2, args.users)) as pool:
+            list(pool.map(lambda u: timed_status(bot, acks, "status --fresh", u), users))
         acks.clear()
 
         raw: list[float] = []
@@ -183,21 +210,28 @@ def main() -> int:
                 fresh_one.append(timed_status(bot, acks, "status --fresh", "U0OPER"))
                 cached.append(timed_status(bot, acks, "status", "U0OPER"))
 
-                users = [f"U0USER{i:02d}" for i in range(args.users)]
-                cpu = psutil.Process(bot.proc.pid).cpu_times()
+                cpu, mine, nodes_cpu = bot.cpu(), _cpu([psutil.Process()]), _cpu(supervisords)
                 burst = list(
                     pool.map(lambda u: timed_status(bot, acks, "status --fresh", u), users)
                 )
                 fresh_many += burst
                 if os.environ.get("BENCH_DEBUG"):
-                    used = psutil.Process(bot.proc.pid).cpu_times()
-                    spent = used.user + used.system - cpu.user - cpu.system
-                    print(f"bot CPU {spent * 1000:.0f} ms for the burst;", end=" ")
+                    spent = bot.cpu() - cpu
+                    bench = _cpu([psutil.Process()]) - mine
+                    served = _cpu(supervisords) - nodes_cpu
+                    print(
+                        f"CPU for the burst: bot {spent * 1000:.0f} ms, bench and fake Slack "
+                        f"{bench * 1000:.0f} ms, supervisords {served * 1000:.0f} ms;",
+                        end=" ",
+                    )
                     print(" ".join(f"{t * 1000:.0f}" for t in sorted(burst)), flush=True)
 
         raw_med = statistics.median(raw)
         print()
-        print(f"500 processes on 2 nodes, {args.users} concurrent users, {args.rounds} rounds")
+        print(
+            f"500 processes on 2 nodes, {args.users} concurrent users, {args.rounds} rounds, "
+            f"serve --workers {args.workers}, {os.cpu_count()} cores"
+        )
         print(f"  raw getAllProcessInfo fan-out (2 nodes) median {ms(raw_med)}")
         print(
             f"  ack latency over {len(acks)} requests: p50 {ms(pct(acks, 50))}, "

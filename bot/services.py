@@ -50,7 +50,9 @@ class Services:
         """`node`: an agent's (`supbot agent`): its jobs are those addressed to that node."""
         store = Store(settings.storage)
         audit = AuditLog(store)
-        fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl)
+        # serve's workers (and any other supbot process of this host) share reads in flight
+        reads = settings.storage.dir / "reads"
+        fleet = Fleet(settings.nodes, cache_ttl=settings.status_cache_ttl, shared_reads=reads)
         redactor = Redactor(settings.redaction_patterns, secret_values(settings))
         processes = ProcessService(fleet, audit, redactor, settings.log_search_bytes)
         reload = ReloadService(fleet, audit, settings)

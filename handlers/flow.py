@@ -38,7 +38,11 @@ def run_sup(bot: SlackBot, access: Access, text: str, outlet: Outlet) -> None:
         outlet.reply(MessageReply(str(exc), error=True), None)
         return
     if command.verb == "cancel" and command.args[:1] == ("follow",):
-        notice = bot.follow.stop(command.args[1] if len(command.args) > 1 else "", access)
+        try:
+            notice = bot.follow.stop(services, command.args[1] if command.args[1:] else "", access)
+        except errors.SupbotError as exc:
+            outlet.reply(MessageReply(str(exc), error=True), command)
+            return
         if notice:
             outlet.reply(MessageReply(notice), command)
         return

@@ -33,7 +33,8 @@ lock; these are the places where supbot does less than the obvious code would.
    set of grants, and hands out the very same tuples — what makes 3. hit.
 
 Not here: `Fleet` (bot/supervisor/fleet.py) keeps its per-node status cache (`status_cache_ttl`)
-and shares one in-flight `getAllProcessInfo` among concurrent askers of a node.
+and shares one in-flight `getAllProcessInfo` among concurrent askers of a node — also across
+the processes of a host, e.g. `serve --workers` (bot/supervisor/shared_reads.py).
 """
 
 from __future__ import annotations

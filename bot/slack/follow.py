@@ -1,6 +1,11 @@
 """`tail --follow` in Slack: a regular channel message (ephemeral ones can be edited only 5 times
 through response_url) that chat.update refreshes every 10 s for up to 5 minutes, with a Stop
-button. Followers live in this process: after a restart the message simply stops changing."""
+button.
+
+The process that started a follow refreshes it; the follow itself is in the shared state
+(bot/storage/follows.py), so a Stop click taken by any worker or replica stops it within
+STOP_POLL, and the limit on follows counts those of every process. When the refreshing process
+dies the message simply stops changing, and its Stop button says so."""
 
 from __future__ import annotations
 
@@ -24,8 +29,11 @@ from bot.render.blocks import action_blocks, context, render_blocks
 from bot.replies import Choice, TailReply
 from bot.services import Services
 from bot.slack.webapi import Payload, update
+from bot.state import Store
 
 log = logging.getLogger("supbot.slack")
+
+STOP_POLL = 1.0  # seconds between looks for a Stop clicked in another process
 
 
 @dataclass
@@ -59,15 +67,11 @@ class FollowManager:
 
     def start(self, services: Services, access: Access, command: Command, channel: str) -> str:
         """Post the message and start refreshing it; returns the follow id."""
-        with self._lock:
-            if len(self._follows) >= self.max_follows:
-                raise errors.UsageError(
-                    f"{self.max_follows} logs are being followed already; stop one first."
-                )
         stream = "stderr" if command.flag("--stderr") else "stdout"
         tail = services.processes.tail(access, command.args[0], command.lines, stream)
         process = services.processes.find_one(access, f"{tail.process}@{tail.node}", "tail")
         follow_id = uuid.uuid4().hex[:10]
+        self._register(services.store, follow_id)
         lines = deque(tail.lines, maxlen=max(1, tail.requested))
         follow = Follow(
             follow_id,
@@ -85,6 +89,7 @@ class FollowManager:
             response = self.client.chat_postMessage(channel=channel, **self.payload(follow))
         except Exception as exc:  # SlackApiError: the bot is probably not in the channel
             log.warning("cannot post a followed log in %s: %s", channel, exc)
+            self._forget(services.store, follow_id)
             raise errors.NotConfigured(
                 "I cannot post in this channel; invite me (`/invite @supbot`) to follow logs."
             ) from exc
@@ -96,15 +101,22 @@ class FollowManager:
         ).start()
         return follow_id
 
-    def stop(self, follow_id: str, access: Access) -> str:
-        """Stop a follow (Stop button); returns a notice when there is nothing to stop."""
+    def stop(self, services: Services, follow_id: str, access: Access) -> str:
+        """Stop a follow started by any process (Stop button); returns a notice when there is
+        nothing to stop."""
+        from bot.storage import follows
+
         access.require_role("tail")
+        by, store = access.actor.mention, services.store
+        with store.transaction() as db:
+            asked = follows.ask_stop(db, follow_id, by, store.now(db))
+        if not asked:
+            return "That log is no longer being followed."
         with self._lock:
             follow = self._follows.get(follow_id)
-        if follow is None:
-            return "That log is no longer being followed."
-        follow.ended = f"stopped by {access.actor.mention}"
-        follow.stop.set()
+        if follow is not None:  # ours: at once (another process's sees it within STOP_POLL)
+            follow.ended = f"stopped by {by}"
+            follow.stop.set()
         return ""
 
     def close(self) -> None:
@@ -115,27 +127,80 @@ class FollowManager:
             follow.ended = "stopped: supbot is restarting"
             follow.stop.set()
 
+    def _register(self, store: Store, follow_id: str) -> None:
+        """Record the follow for every process, within the limit counted over all of them."""
+        from bot.storage import follows
+
+        with store.transaction() as db:
+            now = store.now(db)
+            if follows.active(db, now) >= self.max_follows:
+                raise errors.UsageError(
+                    f"{self.max_follows} logs are being followed already; stop one first."
+                )
+            follows.begin(db, follow_id, now + self.duration)
+
+    def _forget(self, store: Store, follow_id: str) -> None:
+        from bot.storage import follows
+
+        try:
+            with store.transaction() as db:
+                follows.end(db, follow_id)
+        except errors.StateUnavailable:  # the row expires by itself
+            pass
+
+    def _stopped_elsewhere(self, store: Store, follow: Follow) -> bool:
+        from bot.storage import follows
+
+        try:
+            with store.connect() as db:
+                by = follows.stopped_by(db, follow.id)
+        except errors.StateUnavailable:  # no Stop could be recorded either: go on
+            return False
+        if by:
+            follow.ended = f"stopped by {by}"
+        return bool(by)
+
     def _run(self, services: Services, follow: Follow) -> None:
         try:
-            while not follow.stop.wait(max(0.0, min(self.interval, follow.until - time.time()))):
-                if time.time() >= follow.until:
-                    follow.ended = f"stopped after {format_duration(self.duration)}"
-                    break
-                try:
-                    new, follow.offset = services.processes.follow(
-                        follow.process, follow.offset, follow.tail.stream, follow.redaction
-                    )
-                except errors.SupbotError as exc:
-                    follow.ended = f"stopped: {exc}"
-                    break
-                if new:
-                    follow.lines.extend(new)
-                    update(self.client, follow.channel, follow.ts, self.payload(follow))
+            self._refresh_until_stopped(services, follow)
         finally:
             with self._lock:
                 self._follows.pop(follow.id, None)
+            self._forget(services.store, follow.id)
             follow.lines.extend(follow.redaction.finish())  # a held partial line, redacted
             update(self.client, follow.channel, follow.ts, self.payload(follow))
+
+    def _refresh_until_stopped(self, services: Services, follow: Follow) -> None:
+        """Refresh every `interval`, looking for a Stop from elsewhere every STOP_POLL."""
+        next_refresh = time.monotonic() + self.interval
+        while True:
+            left = follow.until - time.time()
+            if left <= 0:
+                follow.ended = f"stopped after {format_duration(self.duration)}"
+                return
+            pause = min(STOP_POLL, left, next_refresh - time.monotonic())
+            if follow.stop.wait(max(0.0, pause)):
+                return
+            if self._stopped_elsewhere(services.store, follow):
+                return
+            if time.monotonic() >= next_refresh:
+                next_refresh += self.interval
+                if not self._refresh(services, follow):
+                    return
+
+    def _refresh(self, services: Services, follow: Follow) -> bool:
+        """New lines into the message; False once the log cannot be read any more."""
+        try:
+            new, follow.offset = services.processes.follow(
+                follow.process, follow.offset, follow.tail.stream, follow.redaction
+            )
+        except errors.SupbotError as exc:
+            follow.ended = f"stopped: {exc}"
+            return False
+        if new:
+            follow.lines.extend(new)
+            update(self.client, follow.channel, follow.ts, self.payload(follow))
+        return True
 
     def payload(self, follow: Follow) -> Payload:
         tail = replace(follow.tail, lines=tuple(follow.lines), offset=follow.offset)

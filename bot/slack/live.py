@@ -19,7 +19,9 @@ from bot.slack.webapi import Payload, update
 class UpdateBudget:
     """A token bucket for progress edits: `per_minute` on average, bursts of `burst`."""
 
-    def __init__(self, per_minute: float = 40.0, burst: int = 5) -> None:
+    PER_MINUTE = 40.0  # of Slack's ~50 a minute, leaving room for final edits
+
+    def __init__(self, per_minute: float = PER_MINUTE, burst: int = 5) -> None:
         self.rate, self.burst = per_minute / 60.0, float(burst)
         self._tokens, self._at = self.burst, time.monotonic()
         self._lock = threading.Lock()

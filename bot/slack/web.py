@@ -11,6 +11,8 @@ commands already acked, so each still gets its answer before the process closes 
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -31,6 +33,8 @@ from bot.web.limits import SLACK_MAX_BODY, BodyLimit
 from bot.web.refusals import RefusalLog
 
 EVENTS_PATH = "/slack/events"
+
+log = logging.getLogger("supbot.slack")
 
 
 def http_app(
@@ -60,6 +64,8 @@ def http_app(
         if why is not None:
             refusals.note(401, EVENTS_PATH, why)
             return PlainTextResponse("Not signed by Slack.", status_code=401)
+        if log.isEnabledFor(logging.DEBUG):  # with --workers: which process took what
+            log.debug("Slack request taken by pid %d", os.getpid())
         bolt_request = _parse(request, body, refusals)
         if bolt_request is None:
             return PlainTextResponse("Malformed Slack request.", status_code=400)

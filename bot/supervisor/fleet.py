@@ -1,4 +1,5 @@
-"""All nodes together: parallel reads, one in-flight read per node, a short status cache."""
+"""All nodes together: parallel reads, one in-flight read per node (per host with
+`shared_reads`, bot/supervisor/shared_reads.py), a short status cache."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 from bot import errors, names
 from bot.config import NodeSettings
 from bot.domain import NodeStatus, ProcessInfo
 from bot.supervisor.client import NodeClient
+from bot.supervisor.shared_reads import SharedReads
 from bot.usertext import quote
 
 
@@ -19,9 +22,15 @@ class Fleet:
     """Status of every node. A dead node costs one timeout, in parallel with the others;
     concurrent askers of the same node share one `getAllProcessInfo`."""
 
-    def __init__(self, nodes: Iterable[NodeSettings], cache_ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        nodes: Iterable[NodeSettings],
+        cache_ttl: float = 5.0,
+        shared_reads: Path | None = None,
+    ) -> None:
         self.clients = {n.name: NodeClient(n) for n in nodes}
         self.cache_ttl = cache_ttl
+        self._shared = SharedReads(shared_reads) if shared_reads is not None else None
         self._cache: dict[str, NodeStatus] = {}
         self._inflight: dict[str, Future[NodeStatus]] = {}
         self._lock = threading.Lock()
@@ -81,6 +90,16 @@ class Fleet:
         return status
 
     def _fetch(self, client: NodeClient) -> NodeStatus:
+        if self._shared is not None:
+            status = self._shared.read(client.name, lambda: self._ask(client))
+        else:
+            status = self._ask(client)
+        if status.error is None:
+            with self._lock:
+                self._cache[client.name] = status
+        return status
+
+    def _ask(self, client: NodeClient) -> NodeStatus:
         started = time.time()
         try:
             processes = client.all_processes()
@@ -88,10 +107,7 @@ class Fleet:
             return NodeStatus(client.name, (), started, exc.reason, client.local)
         except errors.SupbotError as exc:  # an odd Fault: this node's error, not everyone's
             return NodeStatus(client.name, (), started, str(exc), client.local)
-        status = NodeStatus(client.name, processes, started, None, client.local)
-        with self._lock:
-            self._cache[client.name] = status
-        return status
+        return NodeStatus(client.name, processes, started, None, client.local)
 
     def invalidate(self, node: str | None = None) -> None:
         """Forget cached status after an action, so the next read is fresh."""
