@@ -1,7 +1,8 @@
 """`tail --grep`: the last N lines of a log that match a pattern, searched from the end.
 
-Reads backwards through `readProcess{Stdout,Stderr}Log` windows that grow 4× from 256 KiB,
-never more than `[logs] search_bytes` (8 MiB by default), and stops as soon as the newest N
+Reads backwards in windows that grow 4× from 256 KiB, never more than `[logs] search_bytes`
+(8 MiB by default) — from the log file when the node is on this host, else through
+`readProcess{Stdout,Stderr}Log` (bot/log_file.py) — and stops as soon as the newest N
 matches and their context are in hand. Matching runs in a child process with a deadline
 (bot/log_match.py); a line counts only if its *redacted* text matches, so a search cannot
 probe for a secret that the output would hide.
@@ -13,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from bot.domain import LogSearch, LogTail
+from bot.log_file import LogWindows, log_windows
 from bot.log_match import match_lines
 from bot.redact import Redactor
 from bot.regex_guard import compile_user_regex
@@ -45,9 +47,24 @@ def grep_log(
     client: NodeClient, full_name: str, ask: GrepRequest, redactor: Redactor, max_bytes: int
 ) -> LogTail:
     """The newest `ask.lines` matching lines of one process's log, with context, redacted."""
-    compiled = compile_user_regex(ask.pattern, ask.ignore_case)  # refuses before any reading
+    compile_user_regex(ask.pattern, ask.ignore_case)  # refuses before any reading
     size = client.log_size(full_name, ask.stream)
-    scan = _scan(client, full_name, ask, size, max_bytes)
+    with log_windows(client, full_name, ask.stream, size) as log:
+        return search_log(log, client.name, full_name, ask, redactor, size, max_bytes)
+
+
+def search_log(
+    log: LogWindows,
+    node: str,
+    full_name: str,
+    ask: GrepRequest,
+    redactor: Redactor,
+    size: int,
+    max_bytes: int,
+) -> LogTail:
+    """`grep_log` over a given reader of a log of `size` bytes."""
+    compiled = compile_user_regex(ask.pattern, ask.ignore_case)
+    scan = _scan(log, ask, size, max_bytes)
     chosen = scan.hits[-ask.lines :]
     shown: list[str] = []
     kept = 0
@@ -66,12 +83,10 @@ def grep_log(
         shown.extend(text)
     search = LogSearch(ask.pattern, ask.ignore_case, kept, scan.searched, size, ask.context)
     truncated = len(scan.hits) > ask.lines or scan.searched < size
-    return LogTail(
-        full_name, client.name, ask.stream, tuple(shown), truncated, size, ask.lines, search
-    )
+    return LogTail(full_name, node, ask.stream, tuple(shown), truncated, size, ask.lines, search)
 
 
-def _scan(client: NodeClient, full_name: str, ask: GrepRequest, size: int, max_bytes: int) -> _Scan:
+def _scan(log: LogWindows, ask: GrepRequest, size: int, max_bytes: int) -> _Scan:
     """Read windows from the end until N matches (with their context before) or the limit."""
     floor = max(0, size - max_bytes)
     scan = _Scan([], [], 0)
@@ -79,9 +94,7 @@ def _scan(client: NodeClient, full_name: str, ask: GrepRequest, size: int, max_b
     end, window = size, _FIRST_WINDOW
     deadline = time.monotonic() + SEARCH_SECONDS
     while end > floor:
-        text, start, got_end = client.read_log_window(
-            full_name, max(floor, end - window), end, ask.stream
-        )
+        text, start, _ = log.window(max(floor, end - window), end)
         if end == size:
             text = text[:-1] if text.endswith("\n") else text  # no empty line after the last
         pieces = (text + head).split("\n")

@@ -2,7 +2,8 @@
 
 Read at scrape time from what the other services already keep: the fleet status (cached for
 `[slack] status_cache_ttl`), psutil for processes on this host, the alerts' incidents and
-outbox, the jobs' last runs. Nothing is stored for metrics. `prometheus_client` is imported
+outbox, the jobs' runs, and this process's count of failed Slack calls
+(bot/slack/api_errors.py). Nothing is stored for metrics. `prometheus_client` is imported
 here only, when a scrape comes, so the rest of supbot runs without it.
 """
 
@@ -46,6 +47,23 @@ class _Collector:
         visible = self.access.visible(p for s in statuses for p in s.processes)
         yield from fleet_families(statuses, visible)
         yield from state_families(self.services, self.access, visible)
+        yield slack_family()
+
+
+def slack_family() -> Any:
+    from prometheus_client.core import CounterMetricFamily
+
+    from bot.slack import api_errors
+
+    errors = CounterMetricFamily(
+        "supbot_slack_api_errors",
+        "Slack Web API calls that failed, by method and Slack's error (or the transport "
+        "error), counted by this process since it started",
+        labels=["method", "error"],
+    )
+    for (method, error), n in sorted(api_errors.counts().items()):
+        errors.add_metric([method, error], float(n))
+    return errors
 
 
 def fleet_families(statuses: list[NodeStatus], visible: list[ProcessInfo]) -> Iterator[Any]:
@@ -190,4 +208,27 @@ def _job_families(services: Services, access: Access) -> list[Any]:
     for job, status, n in history.problem_counts(0.0, time.time()):
         if job in wanted:
             problems.add_metric([job, status], float(n))
-    return [last, duration, started, problems]
+    return [last, duration, started, problems, *_run_totals(history.result_totals(), wanted)]
+
+
+def _run_totals(totals: list[tuple[str, str, int, float]], wanted: set[str]) -> list[Any]:
+    """Finished runs by result (`ok` too) and the seconds they took; gauges, not counters:
+    the storage retention prunes old runs, so the figures can go down."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    runs = GaugeMetricFamily(
+        "supbot_job_runs",
+        "Finished runs kept in the state (storage retention), by result",
+        labels=["job", "result"],
+    )
+    took = GaugeMetricFamily(
+        "supbot_job_runs_duration_seconds",
+        "Seconds the finished runs kept in the state took in all, by result (÷ supbot_job_runs "
+        "for the mean)",
+        labels=["job", "result"],
+    )
+    for job, status, n, seconds in totals:
+        if job in wanted:
+            runs.add_metric([job, status], float(n))
+            took.add_metric([job, status], seconds)
+    return [runs, took]

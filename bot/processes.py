@@ -58,6 +58,7 @@ class ProcessDetails:
     local: bool
     usage: ProcessUsage | None = None  # sampled on the node's host: the last hour, its age
     sampled: bool = False  # the memory and CPU shown come from `usage`, not read just now
+    restarts: int | None = None  # in the last 24 h, from the alerts' events; None: not known
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class ProcessService:
         self.before_action: list[Callable[[str, ProcessInfo], None]] = []
         # Recorded samples (bot/samples.py), wired in bot/wiring.py: figures for remote nodes.
         self.usage: Callable[[str, str], ProcessUsage | None] | None = None
+        self.restarts: Callable[[str, str], int | None] | None = None  # of the last 24 h
         self._views: Memo[tuple[tuple[ProcessInfo, ...], tuple[NodeStatus, ...], Totals]] = Memo(16)
 
     # --- reading -----------------------------------------------------------------------
@@ -142,7 +144,8 @@ class ProcessService:
         sampled = process.memory_rss is None and _same_process(usage, process)
         if usage is not None and sampled:
             process = replace(process, memory_rss=usage.latest.rss, cpu_percent=usage.latest.cpu)
-        return ProcessDetails(process, preview, client.local, usage, sampled)
+        restarts = self.restarts(process.node, process.full_name) if self.restarts else None
+        return ProcessDetails(process, preview, client.local, usage, sampled, restarts)
 
     def tail(
         self, access: Access, pattern: str, lines: int = 100, stream: str = "stdout"

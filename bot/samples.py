@@ -6,6 +6,7 @@ SAMPLE_EVERY seconds it asks its supervisord for the running pids, reads RSS (wi
 and CPU with psutil, and records one row for the node. Rounds older than KEPT (the sparkline's
 hour) are deleted by the samplers themselves. `SampleReader` is what the bot reads.
 
+`SampleReader` also counts restarts (bot/storage/restarts.py) to show next to the sparklines.
 No SQLAlchemy or psutil at import: `status` and `info` import this module.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from bot import errors
-from bot.samples_records import NodeUsage, ProcessUsage, Usage
+from bot.samples_records import NodeUsage, ProcessUsage, RecentHistory, Usage
 
 if TYPE_CHECKING:
     from bot.checks.probe import Sampler
@@ -30,6 +31,7 @@ SAMPLE_EVERY = 10.0
 KEPT = 3600.0  # the sparkline's window; older rounds are deleted
 PRUNE_EVERY = 60.0
 STATUS_FRESH = 300.0  # `status` shows a node's figures only from a round this recent
+RESTARTS_WINDOW = 86400.0  # `info` and App Home count the restarts of the last 24 h
 
 
 class SampleLoop:
@@ -129,3 +131,39 @@ class SampleReader:
             return None
         at, latest = rounds[-1]
         return ProcessUsage(latest, max(0.0, now - at), tuple(u for _, u in rounds))
+
+    def restarts(self, node: str, process: str) -> int | None:
+        """Restarts in the last RESTARTS_WINDOW; None when not known (node not watched, state
+        unavailable)."""
+        from bot.storage import restarts
+
+        try:
+            with self.store.connect() as db:
+                now = self.store.now(db)
+                found = restarts.since(db, [node], now - RESTARTS_WINDOW)
+        except errors.StateUnavailable:
+            return None
+        return found[node].get(process, 0) if node in found else None
+
+    def recent(self, processes: Iterable[tuple[str, str]]) -> dict[tuple[str, str], RecentHistory]:
+        """(node, process) → memory of the last hour and restarts, for App Home's rows."""
+        from bot.storage import restarts, samples
+
+        by_node: dict[str, list[str]] = {}
+        for node, process in processes:
+            by_node.setdefault(node, []).append(process)
+        try:
+            with self.store.connect() as db:
+                now = self.store.now(db)
+                counted = restarts.since(db, by_node, now - RESTARTS_WINDOW)
+                memory = {n: samples.histories(db, n, ps, now - KEPT) for n, ps in by_node.items()}
+        except errors.StateUnavailable:
+            return {}
+        return {
+            (node, p): RecentHistory(
+                tuple(u.rss for u in memory[node].get(p, [])),
+                counted[node].get(p, 0) if node in counted else None,
+            )
+            for node, ps in by_node.items()
+            for p in ps
+        }

@@ -31,3 +31,12 @@ class ProcessUsage:
     latest: Usage
     age: float  # seconds since the newest round, by the database's clock
     history: tuple[Usage, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecentHistory:
+    """A process's last hour of memory (RSS, oldest first) and its restarts of the last
+    RESTARTS_WINDOW; None when the node's events are not recorded. For App Home."""
+
+    rss: tuple[int, ...] = ()
+    restarts: int | None = None

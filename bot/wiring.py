@@ -59,6 +59,7 @@ def build_dispatcher(
     snoozes = SnoozeService(alerts, processes, audit)
     samples = SampleReader(store)
     processes.usage = samples.process
+    processes.restarts = samples.restarts
     dispatcher = Dispatcher(
         processes, reload, store.health, snoozes=lambda: in_force(alerts), usage=samples.nodes
     )

@@ -13,7 +13,9 @@ import pytest
 from bot.auth import Access
 from bot.choices import choices
 from bot.embedded import EmbeddedSupervisor
-from bot.log_search import GrepRequest
+from bot.log_file import FileLog, RpcLog, log_windows
+from bot.log_search import GrepRequest, search_log
+from bot.redact import Redactor
 from bot.render.blocks import render_blocks
 from bot.render.text import render_text
 from bot.replies import MessageReply, TailReply
@@ -172,3 +174,38 @@ def test_slack_shows_the_search_summary_and_a_refresh_that_searches_again(
     assert "NEEDLE near" in str(dicts[1])
     refresh = [c for c in choices(reply) if c.label == "Refresh"][0]
     assert "--grep" in refresh.command and refresh.command.endswith("-i")
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        GrepRequest("NEEDLE"),
+        GrepRequest("timeout", ignore_case=True, context=2),
+        GrepRequest("caf. €", lines=300, context=1),  # many hits, window edges split é and €
+        GrepRequest("hunter2"),
+    ],
+    ids=["one-hit", "context-redacted", "utf8-edges", "secret"],
+)
+def test_the_log_file_and_xml_rpc_answer_the_same_search(
+    sv: EmbeddedSupervisor, ask: GrepRequest
+) -> None:
+    client = NodeClient(sv.node())
+    size = client.log_size("big:big")
+    redactor = Redactor()
+    with log_windows(client, "big:big", "stdout", size) as log:
+        assert isinstance(log, FileLog)  # the node is on this host and its log is readable
+        from_file = search_log(log, client.name, "big:big", ask, redactor, size, 8 << 20)
+    rpc = RpcLog(client, "big:big", "stdout")
+    over_rpc = search_log(rpc, client.name, "big:big", ask, redactor, size, 8 << 20)
+    assert from_file == over_rpc
+    assert ask.pattern == "hunter2" or from_file.lines
+
+
+def test_a_log_file_shorter_than_supervisord_says_is_read_over_xml_rpc(
+    sv: EmbeddedSupervisor,
+) -> None:
+    client = NodeClient(sv.node())
+    size = client.log_size("big:big")
+    # A file shorter than the log supervisord measures was rotated (or is another file).
+    with log_windows(client, "big:big", "stdout", size + 1) as log:
+        assert isinstance(log, RpcLog)

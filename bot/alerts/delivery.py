@@ -20,6 +20,7 @@ from bot.alerts.records import OutboxRow
 from bot.alerts.refusals import HOLD, Problem, problem_for
 from bot.alerts.routing import mention_for
 from bot.config import Settings
+from bot.slack import api_errors
 from bot.storage.alerts.store import AlertStore
 
 log = logging.getLogger("supbot.alerts")
@@ -205,7 +206,11 @@ class Deliverer:
     def _call(self, method: str, row: OutboxRow, **kwargs: Any) -> Any:
         if row.payload.get("plain"):
             kwargs.pop("blocks", None)
-        return getattr(self.client, method)(**kwargs)
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except Exception as exc:  # counted for /metrics, handled by deliver()
+            api_errors.count(api_errors.dotted(method), api_errors.error_of(exc))
+            raise
 
 
 def log_fetcher(fleet: Any, redactor: Any, lines: int = 20) -> LogFetcher:

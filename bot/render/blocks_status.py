@@ -73,11 +73,11 @@ def row_choices(p: ProcessInfo) -> list[Choice]:
     return [replace(c, label=c.label.split(" ", 1)[0]) for c in process_choices(p, True)]
 
 
-def process_blocks(p: ProcessInfo, multi: bool, block_id: str) -> list[Block]:
-    """One process: its line, then its buttons."""
+def process_blocks(p: ProcessInfo, multi: bool, block_id: str, note: str = "") -> list[Block]:
+    """One process: its line (and a `note` line under it), then its buttons."""
     elements = [button(c, f"{block_id}_{j}") for j, c in enumerate(row_choices(p))]
     return [
-        section(process_line(p, multi), block_id),
+        section(process_line(p, multi) + (f"\n{note}" if note else ""), block_id),
         ActionsBlock(block_id=f"{block_id}_act", elements=elements),
     ]
 

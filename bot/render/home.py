@@ -1,5 +1,7 @@
 """App Home in Block Kit: for each channel binding that names the user, its totals and its
-processes (crashed first) with the same buttons as `status`. At most 100 blocks (Slack's limit
+processes (crashed first) with the same buttons as `status`, each with its memory sparkline of
+the last hour and its restarts of the last 24 h when they are known (a line of the row's own
+section: no extra blocks). At most 100 blocks (Slack's limit
 for a Home tab); what does not fit is summarised per group.
 
 Block ids of a binding's rows are `home:<channel>:…`; `home_channel(block_id)` reads the
@@ -9,7 +11,7 @@ channel back, should a click need to say which binding it came from.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
@@ -25,6 +27,10 @@ from bot.render.blocks import (
     slack_date,
 )
 from bot.render.blocks_status import group_summary, ordered, overview_text, process_blocks
+from bot.render.usage import recent_line
+from bot.samples_records import RecentHistory
+
+History = Mapping[tuple[str, str], RecentHistory]  # (node, group:name) → its recent history
 
 NO_GRANTS = (
     "You are not named in any channel binding, so there is nothing to show here. "
@@ -48,7 +54,9 @@ def home_channel(block_id: str) -> str:
     return parts[1] if len(parts) == 3 and parts[0] == "home" else ""
 
 
-def _binding_blocks(channel: str, view: StatusView, rows: int, chars: int) -> list[Block]:
+def _binding_blocks(
+    channel: str, view: StatusView, rows: int, chars: int, history: History
+) -> list[Block]:
     multi = len(view.nodes) > 1
     processes = ordered(view.processes)
     shown = processes[:rows]
@@ -58,7 +66,9 @@ def _binding_blocks(channel: str, view: StatusView, rows: int, chars: int) -> li
         section(lines_within(title.splitlines(), chars, _more), f"home:{channel}:t")
     ]
     for i, p in enumerate(shown):
-        blocks += process_blocks(p, multi, f"home:{channel}:p{i}")
+        known = history.get((p.node, p.full_name))
+        note = recent_line(known) if known else ""
+        blocks += process_blocks(p, multi, f"home:{channel}:p{i}", note)
     rest = processes[len(shown) :]
     if rest:
         summary = group_summary(sorted(rest, key=lambda p: p.node), multi, chars, "Not shown here")
@@ -73,7 +83,9 @@ def _more(n: int) -> str:
     return f"…and {n} more"
 
 
-def render_home(sections: Sequence[tuple[str, StatusView]] | StatusView) -> list[Block]:
+def render_home(
+    sections: Sequence[tuple[str, StatusView]] | StatusView, history: History | None = None
+) -> list[Block]:
     """The Home tab: one part per binding that names the user, or why there is nothing.
 
     A bare StatusView (everything the user may see, bindings merged) renders as one part.
@@ -87,7 +99,7 @@ def render_home(sections: Sequence[tuple[str, StatusView]] | StatusView) -> list
     chars = max(300, min(1500, HOME_TEXT // (2 * len(parts))))
     used = len(blocks)
     for k, (channel, view) in enumerate(parts):
-        part = _binding_blocks(channel, view, rows, chars)
+        part = _binding_blocks(channel, view, rows, chars, history or {})
         if used + len(part) > MAX_HOME_BLOCKS - 2:
             left = lines_within([_channel_link(c) for c, _ in parts[k:]], 1400, _more)
             blocks.append(section("Also bound to you:\n" + left, "home_more"))

@@ -9,6 +9,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.slack import api_errors
+
 log = logging.getLogger("supbot.slack")
 
 Payload = dict[str, Any]  # a message's `text` + `blocks` (or a view), as the Web API takes it
@@ -19,7 +21,7 @@ def post(client: WebClient, channel: str, payload: Payload) -> str | None:
     try:
         response = client.chat_postMessage(channel=channel, **payload)
     except (SlackClientError, OSError) as exc:
-        log.warning("chat.postMessage to %s failed: %s", channel, _why(exc))
+        log.warning("chat.postMessage to %s failed: %s", channel, _failed("chat.postMessage", exc))
         return None
     return str(response.get("ts") or "") or None
 
@@ -28,16 +30,18 @@ def update(client: WebClient, channel: str, ts: str, payload: Payload) -> bool:
     try:
         client.chat_update(channel=channel, ts=ts, **payload)
     except (SlackClientError, OSError) as exc:
-        log.warning("chat.update in %s failed: %s", channel, _why(exc))
+        log.warning("chat.update in %s failed: %s", channel, _failed("chat.update", exc))
         return False
     return True
 
 
-def _why(exc: Exception) -> str:
-    """Slack's error code (not_in_channel, …) or the transport error; never a token."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error"))
-    return type(exc).__name__
+def _failed(method: str, exc: Exception) -> str:
+    """Counts the failure; Slack's error code (not_in_channel, …) or the transport error,
+    never a token."""
+    why = str(exc.response.get("error")) if isinstance(exc, SlackApiError) else ""
+    why = why or api_errors.error_of(exc)
+    api_errors.count(method, why)
+    return why
 
 
 def upload(
@@ -60,6 +64,6 @@ def upload(
             thread_ts=thread_ts,
         )
     except (SlackClientError, OSError) as exc:
-        log.warning("files_upload_v2 to %s failed: %s", channel, _why(exc))
+        log.warning("files_upload_v2 to %s failed: %s", channel, _failed("files.upload_v2", exc))
         return False
     return True

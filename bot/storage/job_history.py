@@ -152,6 +152,20 @@ class HistoryQueries:
             rows = db.execute(query).all()
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
+    def result_totals(self) -> list[tuple[str, str, int, float]]:
+        """(job, status, runs, seconds run in all) of the finished runs kept, by job and status
+        (`ok` included; a missed run took no time)."""
+        took = func.coalesce(func.sum(job_runs.c.ended - job_runs.c.started), 0.0).label("took")
+        query = (
+            select(job_runs.c.job, job_runs.c.status, func.count().label("n"), took)
+            .where(job_runs.c.status != "running", job_runs.c.ended.is_not(None))
+            .group_by(job_runs.c.job, job_runs.c.status)
+            .order_by(job_runs.c.job, job_runs.c.status)
+        )
+        with self.store.connect() as db:
+            rows = db.execute(query).all()
+        return [(str(r[0]), str(r[1]), int(r[2]), max(0.0, float(r[3]))) for r in rows]
+
     def prune(self, retention: float) -> int:
         now = time.time()
         old = (job_runs.c.status != "running") & (job_runs.c.started < now - retention)

@@ -98,5 +98,8 @@ class History:
     def problem_counts(self, since: float, until: float) -> list[tuple[str, str, int]]:
         return self._q.problem_counts(since, until)
 
+    def result_totals(self) -> list[tuple[str, str, int, float]]:
+        return self._q.result_totals()
+
     def prune(self, retention: float) -> int:
         return self._q.prune(retention)

@@ -57,6 +57,22 @@ def history(db: Connection, node: str, process: str, since: float) -> list[tuple
     return found
 
 
+def histories(
+    db: Connection, node: str, processes: Iterable[str], since: float
+) -> dict[str, list[Usage]]:
+    """The figures of several processes of one node in every round after `since`, oldest first
+    (each round's JSON read once, for App Home)."""
+    wanted = set(processes)
+    query = select(t.c.processes).where(t.c.node == node, t.c.at > since).order_by(t.c.at)
+    found: dict[str, list[Usage]] = {}
+    for (row,) in db.execute(query):
+        for name, figures in json.loads(row).items():
+            if name in wanted:
+                usage = Usage(int(figures[0]), float(figures[1]), int(figures[2]))
+                found.setdefault(name, []).append(usage)
+    return found
+
+
 def prune(db: Connection, before: float) -> int:
     """Forget every round older than `before`, of every node (a node gone for good too)."""
     return int(db.execute(delete(t).where(t.c.at < before)).rowcount or 0)

@@ -14,6 +14,7 @@ from bot.grammar import Command
 from bot.render.blocks import MAX_HOME_BLOCKS, section
 from bot.render.home import render_home
 from bot.replies import Reply
+from bot.samples import SampleReader
 from bot.services import Services
 from bot.slack.webapi import Payload
 from handlers import compose
@@ -28,7 +29,9 @@ def dashboard(services: Services, access: Access) -> list[Block]:
         ]
     except errors.SupbotError as exc:
         return [section(f":warning: {exc}", "home_error")]
-    return list(render_home(sections))
+    shown = {(p.node, p.full_name) for _, view in sections for p in view.processes}
+    history = SampleReader(services.store).recent(shown) if shown else {}
+    return list(render_home(sections, history))
 
 
 def home_view(services: Services, access: Access, notice: list[dict[str, Any]]) -> Payload:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.alerts.service import AlertsWorker
+from bot.slack import api_errors
 from bot.storage.alerts.store import AlertStore
 from bot.storage.tables import alert_events
 from bot.supervisor.client import NodeClient
@@ -61,6 +62,8 @@ def test_serve_holds_a_channel_the_bot_is_not_in_and_says_so_once(
     env.slack.refusal("not_in_channel")
     services = env.services()
     worker = AlertsWorker(services, watch=False)
+    refused = ("chat.postMessage", "not_in_channel")
+    counted = api_errors.counts().get(refused, 0)
     try:
         crash_recorded(env)
         with caplog.at_level(logging.INFO, logger="supbot.alerts"):
@@ -68,6 +71,7 @@ def test_serve_holds_a_channel_the_bot_is_not_in_and_says_so_once(
             for _ in range(20):  # the held row is not tried again and again
                 worker.step()
         assert len(env.slack.calls) == 1
+        assert api_errors.counts().get(refused, 0) == counted + 1  # for /metrics
         hints = [
             r.getMessage() for r in caplog.records if "not a member of C0ALERT" in r.getMessage()
         ]

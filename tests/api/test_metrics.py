@@ -3,17 +3,18 @@ prometheus_client's own parser."""
 
 from __future__ import annotations
 
-import pytest
 import requests
+from prometheus_client import parser
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bot.api.app import api_routes
 from bot.embedded import EmbeddedSupervisor
+from bot.slack import webapi
 from bot.slack.serve import http_app
 from tests.api.conftest import TOKENS, Api, api_services, serve, serve_app, stop
 from tests.conftest import short_tmp, wait_until
-
-parser = pytest.importorskip("prometheus_client.parser", reason="prometheus-client not installed")
+from tests.fakes.slack import FakeSlack
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -72,6 +73,36 @@ def test_job_runs_show_their_last_result_and_failures(api: Api) -> None:
     assert value(m, "supbot_job_last_run_result", job="nightly-broken", result="failed") == 1
     assert (value(m, "supbot_job_problem_runs", job="nightly-broken", result="failed") or 0) >= 1
     assert value(m, "supbot_job_last_run_duration_seconds", job="nightly-backup") is not None
+
+
+def test_job_runs_are_counted_by_result_with_their_seconds(api: Api) -> None:
+    for job in ("nightly-backup", "nightly-backup", "nightly-broken"):
+        r = api.post(f"/api/v1/jobs/{job}/run", params={"wait": 30})
+        assert r.status_code in (200, 409), r.text
+    m = scrape(api.base)
+    assert (value(m, "supbot_job_runs", job="nightly-backup", result="ok") or 0) >= 2
+    assert (value(m, "supbot_job_runs", job="nightly-broken", result="failed") or 0) >= 1
+    assert value(m, "supbot_job_runs", job="nightly-backup", result="failed") is None
+    seconds = value(m, "supbot_job_runs_duration_seconds", job="nightly-backup", result="ok")
+    assert seconds is not None and seconds > 0
+
+
+def test_refused_slack_calls_are_counted_by_method_and_error(api: Api) -> None:
+    slack = FakeSlack().start()
+    try:
+        client = WebClient(token="xoxb-test", base_url=slack.url)
+        before = scrape(api.base)
+        slack.refusal("not_in_channel")
+        assert webapi.post(client, "C0NOTIN", {"text": "hi"}) is None
+        assert webapi.post(client, "C0NOTIN", {"text": "hi again"}) is None
+        slack.recover()
+        assert webapi.post(client, "C0OPS", {"text": "hi"})  # a sent message is not counted
+    finally:
+        slack.stop()
+    m = scrape(api.base)
+    key = {"method": "chat.postMessage", "error": "not_in_channel"}
+    had = value(before, "supbot_slack_api_errors_total", **key) or 0
+    assert value(m, "supbot_slack_api_errors_total", **key) == had + 2
 
 
 def test_a_token_sees_only_its_programs_and_jobs(api: Api) -> None:

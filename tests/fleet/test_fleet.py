@@ -4,6 +4,7 @@ bot (serve's alert worker) turns them into Slack messages and shows remote memor
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -75,3 +76,17 @@ def test_info_shows_memory_sampled_on_the_remote_host(fleet: MakeFleet) -> None:
     assert (
         "app2: RSS" in status and "over 2 processes (sampled" in status
     )  # steady and the listener, status
+
+
+def test_info_shows_the_restarts_the_host_listener_recorded(fleet: MakeFleet) -> None:
+    f = fleet(2)
+    host, samples = f.host("app2"), SampleReader(f.services.store)
+    access = f.services.authorizer.for_console()
+    wait_until(lambda: samples.restarts("app2", "steady:steady") is not None, 20)
+    before = samples.restarts("app2", "steady:steady") or 0
+    restart = [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(host.sv.conf)]
+    done = subprocess.run([*restart, "restart", "steady"], capture_output=True, text=True)
+    assert "started" in done.stdout, done.stdout + done.stderr
+    wait_until(lambda: samples.restarts("app2", "steady:steady") == before + 1, 20)
+    shown = render_text(f.services.dispatcher.run_text(access, "info steady@app2"))
+    assert re.search(rf"^restarts, 24 h +{before + 1}$", shown, re.M), shown

@@ -8,7 +8,9 @@ from bot.domain import LogTail
 from bot.processes import ProcessDetails
 from bot.render.blocks import render_blocks
 from bot.render.blocks_process import tail_file_content, tail_filename, tail_needs_upload
+from bot.render.text import render_text
 from bot.replies import DetailsReply, TailReply
+from bot.samples_records import ProcessUsage, Usage
 from tests.render.factories import NOW, process
 from tests.render.limits import buttons, check_message, texts
 
@@ -127,3 +129,19 @@ def test_followed_log_shows_the_newest_lines_without_upload() -> None:
     assert not tail_needs_upload(reply)
     text = texts(check_message(render_blocks(reply)))
     assert "line 999 " in text and "attached" not in text
+
+
+def test_info_shows_the_last_hour_sparklines_and_the_restarts_of_the_day() -> None:
+    hour = tuple(Usage(rss * 1048576, cpu) for rss, cpu in ((100, 1), (120, 5), (180, 40)))
+    usage = ProcessUsage(hour[-1], 4.0, hour)
+    found = ProcessDetails(process(memory_rss=180 * 1048576), (), True, usage, False, 3)
+    text = texts(check_message(render_blocks(DetailsReply(found))))
+    assert "*Rss, last hour*\n`▁▃█ 100.0 MiB–180.0 MiB`" in text
+    assert "*Restarts, 24 h*\n`3`" in text
+    plain = render_text(DetailsReply(found))
+    assert "restarts, 24 h" in plain and "▁▃█" in plain
+
+
+def test_info_says_nothing_of_restarts_where_they_are_not_recorded() -> None:
+    text = texts(check_message(render_blocks(details())))
+    assert "Restarts" not in text and "last hour" not in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.render.home import home_channel, render_home
+from bot.samples_records import RecentHistory
 from tests.render.factories import fleet, process, view
 from tests.render.limits import buttons, check_message, texts
 
@@ -62,3 +63,25 @@ def test_crashed_processes_come_first_on_home() -> None:
 def test_a_merged_view_renders_without_a_channel() -> None:
     dicts = check_home(render_home(fleet(30)))
     assert "<#" not in texts(dicts) and "a bound channel" in texts(dicts)
+
+
+def test_a_row_shows_its_memory_sparkline_and_restarts_when_known() -> None:
+    ops = view([process("web"), process("idle", state="STOPPED"), process("new")])
+    history = {
+        ("local", "web:web"): RecentHistory((100 << 20, 150 << 20, 200 << 20), 2),
+        ("local", "idle:idle"): RecentHistory((), 0),
+        ("local", "new:new"): RecentHistory((), None),  # its node's events are not recorded
+    }
+    dicts = check_home(render_home([("C0OPS", ops)], history))
+    rows = {d["block_id"]: d["text"]["text"] for d in dicts if d["type"] == "section"}
+    web = next(t for t in rows.values() if "web" in t)
+    assert web.endswith("\nrss `▁▅█ 100.0 MiB–200.0 MiB` · 2 restarts (24 h)")
+    assert next(t for t in rows.values() if "idle" in t).endswith("\n0 restarts (24 h)")
+    assert "\n" not in next(t for t in rows.values() if "new" in t)
+
+
+def test_a_full_home_with_history_on_every_row_stays_within_slack_limits() -> None:
+    big = fleet(300, nodes=3)
+    spark = RecentHistory(tuple(range(1 << 20, 361 << 20, 1 << 20)), 12)
+    history = {(p.node, p.full_name): spark for p in big.processes}
+    check_home(render_home([(f"C0{i}", big) for i in range(4)], history))
