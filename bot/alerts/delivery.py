@@ -154,16 +154,18 @@ class Deliverer:
 
     def _sync_incident(self, row: OutboxRow) -> None:
         inc = self.alerts.incident(row.ref)
-        first = inc.ts is None
-        if first and inc.log is None and inc.kind == "process":
-            lines, exitstatus = self.fetch_log(inc.node, inc.process)
-            self.alerts.save_log(inc.id, lines, exitstatus)
-            inc = self.alerts.incident(inc.id)
+        first = inc.ts is None or bool(row.payload.get("first"))
         snoozed = self.alerts.snooze(inc.node, inc.process)
         mention = mention_for(self.settings, inc.node, inc.process)
         deploy = deploy_before(self.alerts.store, inc) if inc.kind == "process" else None
         message = render.incident_message(inc, mention, first, snoozed, deploy)
         self._sync(row, inc.ts, message)
+        if inc.log is None and inc.kind == "process":
+            # Posted before the log tail and exit status: reading them from a busy remote
+            # supervisord took tens to hundreds of ms; they follow as an edit (first=True
+            # keeps the mention in it).
+            lines, exitstatus = self.fetch_log(inc.node, inc.process)
+            self.alerts.attach_log(inc.id, inc.channel, lines, exitstatus)
 
     def _sync_rollup(self, row: OutboxRow) -> None:
         rollup = self.alerts.rollup(row.ref)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 
 from bot.agent.records import CommandRun
 from bot.state import from_row
@@ -54,6 +54,12 @@ def renew(db: Connection, run_ids: Collection[int], lease_until: float) -> None:
     if run_ids:
         live = c.id.in_(list(run_ids)) & (c.state == "running")
         db.execute(update(command_runs).where(live).values(lease_until=lease_until))
+
+
+def prune(db: Connection, before: float) -> int:
+    """Forget finished runs requested before `before` (open ones stay: their agent owns them)."""
+    old = c.state.not_in(("pending", "running")) & (c.requested < before)
+    return int(db.execute(delete(command_runs).where(old)).rowcount)
 
 
 def _move(db: Connection, run_id: int, states: tuple[str, ...], values: dict[str, object]) -> bool:

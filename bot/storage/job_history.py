@@ -8,6 +8,7 @@ import time
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from bot.state import Store, from_row
+from bot.storage import agent_commands
 from bot.storage.job_records import PROBLEMS, REQUESTS_KEPT, JobRun
 from bot.storage.tables import job_requests, job_runs, job_state
 from bot.storage.upsert import insert_ignore
@@ -172,4 +173,5 @@ class HistoryQueries:
         with self.store.connect() as db:
             gone = db.execute(delete(job_runs).where(old)).rowcount
             db.execute(delete(job_requests).where(job_requests.c.requested < now - REQUESTS_KEPT))
+            agent_commands.prune(db, now - retention)  # commands run by agents age alike
         return int(gone)

@@ -18,6 +18,8 @@ from bot.embedded import EmbeddedSupervisor
 from bot.services import Services
 from bot.supervisor.client import NodeClient
 from tests.conftest import make_settings, short_tmp, wait_until
+from tests.fakes.slack import FakeSlack
+from tests.slack.harness import Harness, slack_env
 
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,9 +82,9 @@ def host_toml(pg_url: str, directory: Path, nodes: str, extra: str) -> str:
     )
 
 
-def agent_block(config: Path, node: str, directory: Path) -> str:
+def agent_block(config: Path, node: str, directory: Path, name: str = "agent") -> str:
     return f"""
-[program:agent]
+[program:{name}]
 command={PY} -m bot agent --node {node} --stop-grace 1s
 directory={directory}
 environment=SUPBOT_CONFIG="{config}",PYTHONPATH="{ROOT}"
@@ -97,12 +99,18 @@ MakeFleet = Callable[..., Fleet]
 
 @pytest.fixture
 def fleet(pg_url: str) -> Iterator[MakeFleet]:
-    """`make(extra, agents=NODES)`: `extra` ([[jobs]], [[commands]]) in every host's config and
-    the bot's; an agent runs on the hosts in `agents` (the others have none)."""
+    """`make(extra, agents=NODES, env=None, twins=())`: `extra` ([[jobs]], [[commands]]) in
+    every host's config and the bot's; an agent runs on the hosts in `agents` (the others have
+    none), two on those in `twins`; `env` (Slack's token, secret, API URL) for the bot."""
     started: list[EmbeddedSupervisor] = []
     bots: list[Services] = []
 
-    def make(extra: str, agents: tuple[str, ...] = NODES) -> Fleet:
+    def make(
+        extra: str,
+        agents: tuple[str, ...] = NODES,
+        env: dict[str, str] | None = None,
+        twins: tuple[str, ...] = (),
+    ) -> Fleet:
         hosts: dict[str, Host] = {}
         for node in NODES:
             directory = short_tmp()
@@ -112,6 +120,8 @@ def fleet(pg_url: str) -> Iterator[MakeFleet]:
             config.write_text(host_toml(pg_url, directory, own, extra))
             if node in agents:
                 sv.programs = agent_block(config, node, directory)
+            if node in twins:  # a second agent for the same node, as after a botched deploy
+                sv.programs += agent_block(config, node, directory, "agent_twin")
             sv.start()
             started.append(sv)
             hosts[node] = Host(node, directory, sv)
@@ -120,7 +130,7 @@ def fleet(pg_url: str) -> Iterator[MakeFleet]:
         )
         bot_dir = short_tmp()
         bot = Services.build(
-            make_settings(bot_dir, host_toml(pg_url, bot_dir, every, extra + CHANNELS))
+            make_settings(bot_dir, host_toml(pg_url, bot_dir, every, extra + CHANNELS), env)
         )
         bots.append(bot)
         made = Fleet(hosts, bot)
@@ -133,6 +143,27 @@ def fleet(pg_url: str) -> Iterator[MakeFleet]:
         sv.stop()
     for bot in bots:
         bot.close()
+
+
+SlackFleet = Callable[..., tuple[Fleet, Harness]]
+
+
+@pytest.fixture
+def slack_fleet(fleet: MakeFleet) -> Iterator[SlackFleet]:
+    """`make(extra, **fleet options)` → the fleet and the real Bolt app over HTTP on its bot,
+    Slack's Web API answered by a FakeSlack."""
+    fake = FakeSlack().start()
+    made: list[Harness] = []
+
+    def make(extra: str, **options: object) -> tuple[Fleet, Harness]:
+        f = fleet(extra, env=slack_env(fake), **options)
+        made.append(Harness(fake, f.bot))
+        return f, made[-1]
+
+    yield make
+    for harness in made:
+        harness.close()
+    fake.stop()
 
 
 def children_gone(pid: int) -> bool:

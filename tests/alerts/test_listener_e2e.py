@@ -25,9 +25,9 @@ def test_crash_becomes_one_message_with_buttons_and_redacted_log(
         "ack 1",
         "resolve 1",
     ]
-    text = post.text()
-    assert "crashy@local" in text and "crashed" in text
+    assert "crashy@local" in post.text() and "crashed" in post.text()
+    text = env.slack.messages()[post.ts].text()  # the log tail and exit status come as an edit
     assert "EXITED" in text and "3 (unexpected)" in text
     assert "<!date^" in text
     assert "db connect failed" in text
-    assert "hunter2" not in text
+    assert "hunter2" not in text and "hunter2" not in post.text()

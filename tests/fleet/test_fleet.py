@@ -35,9 +35,10 @@ def test_a_crash_on_host_3_is_one_alert_with_its_exit_status(fleet: MakeFleet) -
         wait_until(lambda: _idle(f), 15)
         posts = f.slack.posts("C0ALERT")
         assert len(posts) == 1, f.host("app3").listener_log()
-        text = posts[0].text()
-        assert "crashy@app3" in text and "3 (unexpected)" in text
-        assert "worker lost its queue" in text  # its log, read over the remote XML-RPC
+        assert "crashy@app3" in posts[0].text()
+        # The exit status and log tail, read over the remote XML-RPC after the post, edit it.
+        text = f.slack.messages()[posts[0].ts].text()
+        assert "3 (unexpected)" in text and "worker lost its queue" in text, text
     finally:
         worker.stop()
 

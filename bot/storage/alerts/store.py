@@ -155,6 +155,17 @@ class AlertStore:
         with self.store.connect() as db:
             q.save_log(db, incident_id, lines, exitstatus)
 
+    def attach_log(
+        self, incident_id: int, channel: str, lines: list[str], exitstatus: int | None
+    ) -> None:
+        """The log tail read after the first post: saved, and an edit of the message queued
+        (it keeps the first post's mention)."""
+        from bot.storage.alerts import queries as q
+
+        with self.store.connect() as db:
+            q.save_log(db, incident_id, lines, exitstatus)
+            self.within(db).enqueue(channel, "incident", incident_id, {"first": True})
+
     def has_open_incident(self, node: str, process: str) -> bool:
         from bot.storage.alerts import queries as q
 
