@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-all clean
+.PHONY: demo test lint bench bench-all bench-fleet clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,6 +33,13 @@ bench-all: $(STAMP)
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/redact.py
+	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/grep.py
+	$(BIN)/python bench/checks.py
+
+# 20 supervisords × 250 processes on one PostgreSQL: several minutes to start
+bench-fleet: $(STAMP)
+	$(BIN)/python bench/fleet.py
 
 clean:
 	rm -rf $(VENV) .supbot-demo
