@@ -138,9 +138,9 @@ class Store:
         this process on SQLite)."""
         self._local.topics.add(topic)
         if self.postgresql:
-            from sqlalchemy import text
+            from bot.storage.notify import pg_notify
 
-            db.execute(text("SELECT pg_notify(:c, '')"), {"c": f"supbot_{topic}"})
+            pg_notify(db, topic)
 
     def waiter(self, topic: str) -> Waiter:
         """Something to wait on until `topic` is notified (`wait(timeout)`, `stop()`)."""
