@@ -21,7 +21,7 @@ from bot.alerts.refusals import HOLD, Problem, problem_for
 from bot.alerts.routing import mention_for
 from bot.config import Settings
 from bot.slack import api_errors
-from bot.storage.alerts.store import AlertStore
+from bot.storage.alerts.store import LOG_EDIT, AlertStore
 
 log = logging.getLogger("supbot.alerts")
 
@@ -139,7 +139,7 @@ class Deliverer:
     # --- one row -----------------------------------------------------------------------
 
     def _send(self, row: OutboxRow) -> None:
-        if row.kind == "incident":
+        if row.kind in ("incident", LOG_EDIT):
             self._sync_incident(row)
         elif row.kind == "rollup":
             self._sync_rollup(row)
@@ -153,19 +153,27 @@ class Deliverer:
             self.alerts.sent(row.id)
 
     def _sync_incident(self, row: OutboxRow) -> None:
+        """Post or edit an incident's message. Its first post goes out before the log tail
+        and exit status (reading them from a busy remote supervisord took tens to hundreds of
+        ms): the post queues a LOG_EDIT row in the transaction that records it, and that row
+        reads them and edits them in (first=True keeps the mention) — after a crash too."""
         inc = self.alerts.incident(row.ref)
+        if row.kind == LOG_EDIT and inc.log is None:
+            lines, exitstatus = self.fetch_log(inc.node, inc.process)
+            self.alerts.save_log(inc.id, lines, exitstatus)
+            inc = self.alerts.incident(row.ref)
         first = inc.ts is None or bool(row.payload.get("first"))
         snoozed = self.alerts.snooze(inc.node, inc.process)
         mention = mention_for(self.settings, inc.node, inc.process)
         deploy = deploy_before(self.alerts.store, inc) if inc.kind == "process" else None
-        message = render.incident_message(inc, mention, first, snoozed, deploy)
-        self._sync(row, inc.ts, message)
-        if inc.log is None and inc.kind == "process":
-            # Posted before the log tail and exit status: reading them from a busy remote
-            # supervisord took tens to hundreds of ms; they follow as an edit (first=True
-            # keeps the mention in it).
-            lines, exitstatus = self.fetch_log(inc.node, inc.process)
-            self.alerts.attach_log(inc.id, inc.channel, lines, exitstatus)
+        text, blocks = render.incident_message(inc, mention, first, snoozed, deploy)
+        if inc.ts is None:
+            ts = self._post(row, text, blocks, None)
+            log_edit = inc.log is None and inc.kind == "process"
+            self.alerts.posted(row.kind, row.ref, ts, row.id, log_edit=log_edit)
+            return
+        self._call("chat_update", row, channel=row.channel, ts=inc.ts, text=text, blocks=blocks)
+        self.alerts.sent(row.id)
 
     def _sync_rollup(self, row: OutboxRow) -> None:
         rollup = self.alerts.rollup(row.ref)

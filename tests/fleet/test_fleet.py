@@ -36,9 +36,13 @@ def test_a_crash_on_host_3_is_one_alert_with_its_exit_status(fleet: MakeFleet) -
         posts = f.slack.posts("C0ALERT")
         assert len(posts) == 1, f.host("app3").listener_log()
         assert "crashy@app3" in posts[0].text()
+
         # The exit status and log tail, read over the remote XML-RPC after the post, edit it.
-        text = f.slack.messages()[posts[0].ts].text()
-        assert "3 (unexpected)" in text and "worker lost its queue" in text, text
+        def edited() -> bool:
+            text = f.slack.messages()[posts[0].ts].text()
+            return "3 (unexpected)" in text and "worker lost its queue" in text
+
+        wait_until(edited, 15)
     finally:
         worker.stop()
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 LOST_KEY = "alerts.lost."
 POSITION_KEY = "alerts.logpos."
 DIGEST_KEY = "alerts.digest.last"
+LOG_EDIT = "incident_log"  # outbox kind: read an incident's log tail, edit it into its message
 
 
 class AlertStore:
@@ -155,17 +156,6 @@ class AlertStore:
         with self.store.connect() as db:
             q.save_log(db, incident_id, lines, exitstatus)
 
-    def attach_log(
-        self, incident_id: int, channel: str, lines: list[str], exitstatus: int | None
-    ) -> None:
-        """The log tail read after the first post: saved, and an edit of the message queued
-        (it keeps the first post's mention)."""
-        from bot.storage.alerts import queries as q
-
-        with self.store.connect() as db:
-            q.save_log(db, incident_id, lines, exitstatus)
-            self.within(db).enqueue(channel, "incident", incident_id, {"first": True})
-
     def has_open_incident(self, node: str, process: str) -> bool:
         from bot.storage.alerts import queries as q
 
@@ -186,13 +176,18 @@ class AlertStore:
         with self.store.connect() as db:
             return bool(q.has_unsent(db))
 
-    def posted(self, kind: str, ref: int, ts: str, row_id: int) -> None:
+    def posted(self, kind: str, ref: int, ts: str, row_id: int, log_edit: bool = False) -> None:
         """The first message of an incident or roll-up is out: keep its ts and mark the row
-        sent together, so a restart never posts it twice."""
+        sent together, so a restart never posts it twice; with `log_edit`, queue the edit
+        that brings its log tail in the same transaction, so it is never lost."""
         with self._rows() as db:
             tx = self.within(db)
             tx.set_ts(kind, ref, ts)
             tx.sent(row_id)
+            if log_edit:
+                inc = tx.incident(ref)
+                assert inc is not None  # its ts was just set
+                tx.enqueue(inc.channel, LOG_EDIT, ref, {"first": True})
 
     def sent(self, row_id: int) -> None:
         with self._rows() as db:
