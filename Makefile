@@ -36,6 +36,7 @@ bench-all: $(STAMP)
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/grep.py
 	$(BIN)/python bench/checks.py
+	$(BIN)/python bench/agent.py
 
 # 20 supervisords × 250 processes on one PostgreSQL: several minutes to start
 bench-fleet: $(STAMP)
