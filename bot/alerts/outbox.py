@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 from bot.alerts.records import OutboxRow
-from bot.runs.alive import HOST, my_start, process_alive
+from bot.runs.alive import HOST, holder_id, process_alive
 from bot.storage.alerts.store import AlertStore
 
 if TYPE_CHECKING:
@@ -25,17 +25,12 @@ BURST = 3.0  # short bursts Slack tolerates
 LEASE = 120.0  # a claim older than this is taken over even if its owner looks alive
 
 
-def owner_id() -> str:
-    """host:pid:start of this process: with the start time, a reused pid is not the owner."""
-    return f"{HOST}:{os.getpid()}:{my_start()!r}"
-
-
 class Outbox:
     """Claims rows to send for one owner (this process)."""
 
     def __init__(self, alerts: AlertStore, owner: str | None = None) -> None:
         self.alerts = alerts
-        self.owner = owner or owner_id()
+        self.owner = owner or holder_id()
 
     def claim(self) -> tuple[list[OutboxRow], float]:
         """Claim the head row of every channel that may send now. Returns the rows and how

@@ -20,6 +20,12 @@ def my_start() -> float:
     return psutil.Process().create_time()
 
 
+def holder_id() -> str:
+    """host:pid:start of this process, naming it in claims and leases other processes (on any
+    host) read: with the start time, a reused pid is not the holder."""
+    return f"{HOST}:{os.getpid()}:{my_start()!r}"
+
+
 def process_alive(pid: int, started: float, host: str = HOST) -> bool:
     if host != HOST:
         return True

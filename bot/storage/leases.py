@@ -13,13 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from bot.runs.alive import HOST, my_start, process_alive
+from bot.runs.alive import HOST, holder_id, process_alive
 from bot.state import Store, from_row
 from bot.storage.tables import leases
-
-
-def me() -> str:
-    return f"{HOST}:{os.getpid()}:{my_start():.2f}"
 
 
 @dataclass(frozen=True)
@@ -48,11 +44,11 @@ def take(db: Connection, name: str, ttl: float, now: float) -> bool:
     """Hold (or go on holding) `name` until now + ttl; False when another live holder has it.
     Call inside `store.transaction()`."""
     current = read(db, name)
-    fields = {"holder": me(), "host": HOST, "pid": os.getpid(), "until": now + ttl}
+    fields = {"holder": holder_id(), "host": HOST, "pid": os.getpid(), "until": now + ttl}
     if current is None:
         db.execute(insert(leases).values(name=name, acquired=now, **fields))
         return True
-    if current.holder == me():
+    if current.holder == holder_id():
         db.execute(update(leases).where(leases.c.name == name).values(until=now + ttl))
         return True
     if current.until > now and not current.gone_here():
@@ -62,7 +58,7 @@ def take(db: Connection, name: str, ttl: float, now: float) -> bool:
 
 
 def release(db: Connection, name: str) -> None:
-    db.execute(delete(leases).where(leases.c.name == name, leases.c.holder == me()))
+    db.execute(delete(leases).where(leases.c.name == name, leases.c.holder == holder_id()))
 
 
 def every(db: Connection) -> list[Lease]:

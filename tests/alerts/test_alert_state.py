@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from bot.alerts.outbox import BURST, LEASE, Outbox, owner_id
+from bot.alerts.outbox import BURST, LEASE, Outbox
 from bot.alerts.records import EventRecord, ProcessEvent
+from bot.runs.alive import holder_id
 from bot.state import Store
 from bot.storage.alerts.store import AlertStore
 
@@ -146,7 +147,7 @@ def test_old_delivered_rows_and_closed_incidents_are_pruned(state_store: Store) 
     alerts.sent(row)
     alerts.prune(cutoff=4e9, events_cutoff=0.0)
     assert alerts.backlog() == 1
-    rows, _ = Outbox(alerts, owner_id()).claim()
+    rows, _ = Outbox(alerts, holder_id()).claim()
     assert [r.id for r in rows] == [kept]
 
 
