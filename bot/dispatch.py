@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from bot import errors, grammar, names
@@ -9,7 +10,8 @@ from bot.action_plan import ActionPlan
 from bot.auth import Access
 from bot.grammar import Command
 from bot.log_search import GrepRequest
-from bot.processes import ProcessService
+from bot.memo import Memo, Same
+from bot.processes import ProcessService, StatusView
 from bot.reload import ReloadService
 from bot.replies import (
     ActionReply,
@@ -30,6 +32,13 @@ Handler = Callable[[Access, Command], Reply]
 # Verbs that change something: they need a confirm step on more than one process.
 MUTATING = {"start", "stop", "restart", "signal", "clear"}
 
+# What `status` shows beside the processes: snoozes, memory/CPU sampled on remote hosts, the
+# state's health. Three state queries, ~2 ms of CPU: once a second per status view, not once
+# per asker (bot/slack/fastpath.py, 6.); at once after another command ran in this process
+# (a snooze) or when the state's condition changes.
+EXTRAS_EVERY = 1.0
+StatusExtras = tuple[tuple[tuple[str, float], ...], tuple[NodeUsage, ...], str]
+
 
 def _nothing() -> None:
     pass
@@ -43,13 +52,17 @@ class Dispatcher:
         state_health: Callable[[], str | None] = lambda: None,
         snoozes: Callable[[], dict[tuple[str, str], float]] | None = None,
         usage: Callable[[list[str]], dict[str, NodeUsage]] | None = None,
+        state_known: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.processes, self.reload = processes, reload
         self.state_health = state_health  # why the state database cannot record, if it cannot
+        self.state_known = state_known  # what its last use met, without a query (a memo key)
         # Alerts' active snoozes as {(node, group:name): until epoch}, shown by `status`.
         self.snoozes = snoozes
         # Memory and CPU per node from the samples recorded on each host (bot/samples.py).
         self.usage = usage
+        self._extras: Memo[StatusExtras] = Memo(16)
+        self._changes = 0  # commands other than status run here: each may change the extras
         self.handlers: dict[str, Handler] = {
             "status": self._status,
             "info": self._info,
@@ -73,6 +86,8 @@ class Dispatcher:
     def run(self, access: Access, command: Command, acting: Callable[[], None] = _nothing) -> Reply:
         """Run one command. `acting` is called when a process action is authorized and
         confirmed, just before anything changes (Slack shows its progress line then)."""
+        if command.verb != "status":  # it may change what status shows beside the processes
+            self._changes += 1
         if command.verb in MUTATING:
             return self._act(access, command, acting)
         handler = self.handlers.get(command.verb)
@@ -89,20 +104,25 @@ class Dispatcher:
     def _status(self, access: Access, command: Command) -> Reply:
         pattern = command.args[0] if command.args else ""
         view = self.processes.status(access, pattern, fresh=command.flag("--fresh"))
+        now = int(time.monotonic() / EXTRAS_EVERY)
+        key = (Same(view.processes), Same(view.nodes), now, self._changes, self.state_known())
+        snoozed, usage, problem = self._extras.get(key, lambda: self._status_extras(view))
+        return StatusReply(view, command.flag("--fresh"), command.page, snoozed, problem, usage)
+
+    def _status_extras(self, view: StatusView) -> StatusExtras:
         snoozed: tuple[tuple[str, float], ...] = ()
         if self.snoozes is not None:
             active = self.snoozes()
-            multi = len(view.nodes) > 1
-            snoozed = tuple(
-                (names.label(p, multi), active[(p.node, p.full_name)])
-                for p in view.processes
-                if (p.node, p.full_name) in active
-            )
+            if active:
+                multi = len(view.nodes) > 1
+                snoozed = tuple(
+                    (names.label(p, multi), active[(p.node, p.full_name)])
+                    for p in view.processes
+                    if (p.node, p.full_name) in active
+                )
         found = self.usage([n.node for n in view.nodes if not n.error]) if self.usage else {}
         usage = tuple(found[n.node] for n in view.nodes if n.node in found)
-        return StatusReply(
-            view, command.flag("--fresh"), command.page, snoozed, self.state_health() or "", usage
-        )
+        return snoozed, usage, self.state_health() or ""
 
     def _info(self, access: Access, command: Command) -> Reply:
         return DetailsReply(self.processes.info(access, command.args[0]))

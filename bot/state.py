@@ -243,6 +243,12 @@ class Store:
         self._problem = None
         self._backoff = 0.0
 
+    @property
+    def known_problem(self) -> str | None:
+        """The condition the last use of the database met (None: it worked); no query."""
+        problem = self._problem
+        return problem[0] if problem else None
+
     def health(self) -> str | None:
         """None when the state database answers and the last use worked; else why not.
         Read through a new connection: a long-lived one may answer from its page cache."""

@@ -61,7 +61,12 @@ def build_dispatcher(
     processes.usage = samples.process
     processes.restarts = samples.restarts
     dispatcher = Dispatcher(
-        processes, reload, store.health, snoozes=lambda: in_force(alerts), usage=samples.nodes
+        processes,
+        reload,
+        store.health,
+        snoozes=lambda: in_force(alerts),
+        usage=samples.nodes,
+        state_known=lambda: store.known_problem,
     )
     for handlers in (
         JobVerbs(jobs, laravel).handlers(),

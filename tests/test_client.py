@@ -547,3 +547,60 @@ def test_a_read_that_fails_unexpectedly_does_not_stick(
         assert second.error is None and second.processes
     finally:
         fleet.close()
+
+
+def test_a_poll_reads_anew_and_users_asking_meanwhile_take_its_answer(
+    sv: EmbeddedSupervisor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Fleet.read_now (the watcher's poll): it does not take the answer of a status read that
+    began before it, and a user's `status --fresh` asked while it runs gets its answer."""
+    fleet = Fleet([sv.node()], cache_ttl=60, shared_reads=tmp_path / "reads")
+    client = fleet.clients["local"]
+    real = client.all_processes
+    calls: list[str] = []
+    gates = {"user": threading.Event(), "poll": threading.Event()}
+    started = {"user": threading.Event(), "poll": threading.Event()}
+
+    def gated() -> tuple[ProcessInfo, ...]:
+        who = "user" if not calls else "poll"
+        calls.append(who)
+        started[who].set()
+        gates[who].wait(10)
+        return real()
+
+    monkeypatch.setattr(client, "all_processes", gated)
+    results: dict[str, object] = {}
+    try:
+        user = threading.Thread(target=lambda: results.update(user=fleet.status(fresh=True)[0]))
+        user.start()
+        assert started["user"].wait(10)
+        poll = threading.Thread(target=lambda: results.update(poll=fleet.read_now("local")))
+        poll.start()
+        time.sleep(0.2)
+        assert calls == ["user"]  # the poll waits: that read began before it asked
+        gates["user"].set()
+        assert started["poll"].wait(10)  # then it reads for itself
+        late = threading.Thread(target=lambda: results.update(late=fleet.status(fresh=True)[0]))
+        late.start()
+        time.sleep(0.2)
+        gates["poll"].set()
+        for thread in (user, poll, late):
+            thread.join(10)
+        assert calls == ["user", "poll"]  # the late user took the poll's answer
+        late_status = results["late"]
+        assert isinstance(late_status, NodeStatus)
+        assert late_status.processes == results["poll"]
+        assert fleet.status()[0] is late_status  # and the status cache keeps it
+    finally:
+        fleet.close()
+
+
+def test_a_poll_of_a_node_that_is_down_raises_and_users_see_the_error(tmp_path: Path) -> None:
+    dead = NodeSettings(name="gone", url=f"unix://{tmp_path}/none.sock", timeout=1)
+    fleet = Fleet([dead], shared_reads=tmp_path / "reads")
+    try:
+        with pytest.raises(errors.NodeUnreachable):
+            fleet.read_now("gone")
+        assert fleet.status(fresh=True)[0].error
+    finally:
+        fleet.close()

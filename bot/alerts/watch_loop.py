@@ -84,7 +84,7 @@ class WatchLoop:
         # Read before the snapshot: every exit logged so far is then older than the snapshot.
         logged = journal.read(client, names, startsecs)
         cpu_before = self._supervisord_cpu(client)
-        processes = client.all_processes()
+        processes = self.services.fleet.read_now(self.node)  # shared with users' status
         cost = time.monotonic() - started
         cpu_after = self._supervisord_cpu(client)
         if cpu_before is not None and cpu_after is not None:

@@ -80,6 +80,35 @@ class Fleet:
             self._inflight[name] = future
         return future
 
+    def read_now(self, name: str) -> tuple[ProcessInfo, ...]:
+        """The node's processes from a read that starts now, never one already in flight (the
+        watcher reads supervisord's log first: the snapshot must be newer than that), raising
+        NodeUnreachable as NodeClient does. Shared all the same: whoever asks for the node's
+        status while it runs — in this process, and on this host with shared reads — takes
+        its answer, and the status cache keeps it, so a poll never delays a user's status."""
+        client = self.client(name)
+        while True:
+            with self._lock:
+                running = self._inflight.get(name)
+                if running is None:
+                    mine: Future[NodeStatus] = Future()
+                    self._inflight[name] = mine
+                    break
+            running.exception()  # wait for it to end, whatever its outcome
+        failed: list[errors.SupbotError] = []
+        try:
+            status = self._fetch(client, join=False, failed=failed)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(name, None)
+        mine.set_result(status)
+        if failed:
+            raise failed[0]
+        return status.processes
+
     def _read(self, client: NodeClient) -> NodeStatus:
         try:
             status = self._fetch(client)
@@ -89,23 +118,32 @@ class Fleet:
                 self._inflight.pop(client.name, None)
         return status
 
-    def _fetch(self, client: NodeClient) -> NodeStatus:
+    def _fetch(
+        self, client: NodeClient, join: bool = True, failed: list[errors.SupbotError] | None = None
+    ) -> NodeStatus:
         if self._shared is not None:
-            status = self._shared.read(client.name, lambda: self._ask(client))
+            status = self._shared.read(client.name, lambda: self._ask(client, failed), join)
         else:
-            status = self._ask(client)
+            status = self._ask(client, failed)
         if status.error is None:
             with self._lock:
                 self._cache[client.name] = status
         return status
 
-    def _ask(self, client: NodeClient) -> NodeStatus:
+    def _ask(
+        self, client: NodeClient, failed: list[errors.SupbotError] | None = None
+    ) -> NodeStatus:
+        """A failure is the status's `error` (and appended to `failed`, when given)."""
         started = time.time()
         try:
             processes = client.all_processes()
         except errors.NodeUnreachable as exc:
+            if failed is not None:
+                failed.append(exc)
             return NodeStatus(client.name, (), started, exc.reason, client.local)
         except errors.SupbotError as exc:  # an odd Fault: this node's error, not everyone's
+            if failed is not None:
+                failed.append(exc)
             return NodeStatus(client.name, (), started, str(exc), client.local)
         return NodeStatus(client.name, processes, started, None, client.local)
 

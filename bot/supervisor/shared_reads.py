@@ -15,10 +15,11 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import operator
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -27,14 +28,21 @@ from bot.domain import NodeStatus, ProcessInfo
 
 log = logging.getLogger("supbot.supervisor")
 
+# A process is written as the list of its fields' values: dataclasses.asdict() of 500 processes
+# costs ~6 ms, this ~0.5 ms, and the reader waits for it.
+_FIELDS = tuple(f.name for f in fields(ProcessInfo))
+_values = operator.attrgetter(*_FIELDS)
+
 
 class SharedReads:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._usable: bool | None = None  # found out at the first read
 
-    def read(self, node: str, fetch: Callable[[], NodeStatus]) -> NodeStatus:
-        """`fetch()`, or the answer of the same read another process has in flight."""
+    def read(self, node: str, fetch: Callable[[], NodeStatus], join: bool = True) -> NodeStatus:
+        """`fetch()`, or the answer of the same read another process has in flight.
+        `join=False`: wait for that read to end, then `fetch()` (a read that starts now), and
+        still share it with those who ask meanwhile."""
         asked = time.time()
         lock = self._open_lock(node)
         if lock is None:
@@ -42,7 +50,7 @@ class SharedReads:
         with lock:
             if not _try_lock(lock):
                 fcntl.flock(lock, fcntl.LOCK_EX)  # bounded: the reader has the node's timeout
-                shared = self._load(node, asked)
+                shared = self._load(node, asked) if join else None
                 if shared is not None:
                     return shared
             status = fetch()
@@ -69,7 +77,16 @@ class SharedReads:
         path = self._path(node, ".json")
         temporary = path.with_name(f"{path.name}.{os.getpid()}")
         try:
-            temporary.write_text(json.dumps({"finished": time.time(), "status": asdict(status)}))
+            shared = {
+                "finished": time.time(),
+                "fields": _FIELDS,
+                "node": status.node,
+                "processes": [_values(p) for p in status.processes],
+                "fetched_at": status.fetched_at,
+                "error": status.error,
+                "local": status.local,
+            }
+            temporary.write_text(json.dumps(shared))
             os.replace(temporary, path)
         except OSError:  # a full disk: the others read for themselves
             pass
@@ -77,11 +94,15 @@ class SharedReads:
     def _load(self, node: str, asked: float) -> NodeStatus | None:
         try:
             found: dict[str, Any] = json.loads(self._path(node, ".json").read_text())
-            if float(found["finished"]) < asked:
-                return None
-            status = dict(found["status"])
-            processes = tuple(ProcessInfo(**p) for p in status.pop("processes"))
-            return NodeStatus(processes=processes, **status)
+            if float(found["finished"]) < asked or tuple(found["fields"]) != _FIELDS:
+                return None  # older than the question, or written by another version
+            return NodeStatus(
+                node=found["node"],
+                processes=tuple(ProcessInfo(*p) for p in found["processes"]),
+                fetched_at=found["fetched_at"],
+                error=found["error"],
+                local=found["local"],
+            )
         except (OSError, ValueError, TypeError, KeyError):
             return None
 

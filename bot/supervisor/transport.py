@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.config import NodeSettings
+from bot.supervisor import xmlrpc_rows
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -60,13 +61,30 @@ class TimeoutTransport(xmlrpc.client.Transport):
         self._connection = (host, conn)
         return conn
 
+    def parse_response(self, response: Any) -> tuple[Any, ...]:
+        """xmlrpc.client's, but the answer is read at once and a bulk answer (an array of
+        flat structs) is read by bot/supervisor/xmlrpc_rows.py, ~7× faster."""
+        if response.getheader("Content-Encoding", "") == "gzip":
+            return super().parse_response(response)  # type: ignore[no-any-return]
+        body = response.read()
+        found = xmlrpc_rows.rows(body)
+        if found is not None:
+            return (found,)
+        parser, unmarshaller = self.getparser()
+        parser.feed(body)
+        parser.close()
+        return unmarshaller.close()  # type: ignore[no-any-return]
 
-def new_proxy(node: NodeSettings) -> tuple[xmlrpc.client.ServerProxy, TimeoutTransport]:
+
+def new_proxy(
+    node: NodeSettings, kind: type[TimeoutTransport] = TimeoutTransport
+) -> tuple[xmlrpc.client.ServerProxy, TimeoutTransport]:
+    """A proxy for one call; `kind` lets bench/ read with xmlrpc.client's parser."""
     parsed = urlparse(node.url)
     if parsed.scheme == "unix":
         uri = "http://localhost/RPC2"
     else:
         path = parsed.path if parsed.path not in ("", "/") else "/RPC2"
         uri = f"{parsed.scheme}://{parsed.netloc}{path}"
-    transport = TimeoutTransport(node)
+    transport = kind(node)
     return xmlrpc.client.ServerProxy(uri, transport=transport, allow_none=True), transport
