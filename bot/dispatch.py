@@ -10,8 +10,8 @@ from bot.action_plan import ActionPlan
 from bot.auth import Access
 from bot.grammar import Command
 from bot.log_search import GrepRequest
-from bot.memo import Memo, Same
-from bot.processes import ProcessService, StatusView
+from bot.memo import Memo
+from bot.processes import ProcessService
 from bot.reload import ReloadService
 from bot.replies import (
     ActionReply,
@@ -33,11 +33,11 @@ Handler = Callable[[Access, Command], Reply]
 MUTATING = {"start", "stop", "restart", "signal", "clear"}
 
 # What `status` shows beside the processes: snoozes, memory/CPU sampled on remote hosts, the
-# state's health. Three state queries, ~2 ms of CPU: once a second per status view, not once
-# per asker (bot/slack/fastpath.py, 6.); at once after another command ran in this process
-# (a snooze) or when the state's condition changes.
+# state's health. Three state queries, ~2 ms of CPU: asked while the nodes are read, and once
+# a second, not once per asker (bot/slack/fastpath.py, 6.); at once after another command ran
+# in this process (a snooze) or when the state's condition changes.
 EXTRAS_EVERY = 1.0
-StatusExtras = tuple[tuple[tuple[str, float], ...], tuple[NodeUsage, ...], str]
+StatusExtras = tuple[dict[tuple[str, str], float], dict[str, NodeUsage], str]
 
 
 def _nothing() -> None:
@@ -103,26 +103,31 @@ class Dispatcher:
 
     def _status(self, access: Access, command: Command) -> Reply:
         pattern = command.args[0] if command.args else ""
-        view = self.processes.status(access, pattern, fresh=command.flag("--fresh"))
-        now = int(time.monotonic() / EXTRAS_EVERY)
-        key = (Same(view.processes), Same(view.nodes), now, self._changes, self.state_known())
-        snoozed, usage, problem = self._extras.get(key, lambda: self._status_extras(view))
-        return StatusReply(view, command.flag("--fresh"), command.page, snoozed, problem, usage)
+        fresh = command.flag("--fresh")
+        extras: list[StatusExtras] = []
 
-    def _status_extras(self, view: StatusView) -> StatusExtras:
+        def meanwhile() -> None:  # while the nodes are read: the state's part of the answer
+            now = int(time.monotonic() / EXTRAS_EVERY)
+            key = (now, self._changes, self.state_known())
+            extras.append(self._extras.get(key, self._status_extras))
+
+        view = self.processes.status(access, pattern, fresh=fresh, meanwhile=meanwhile)
+        active, found, problem = extras[0]
         snoozed: tuple[tuple[str, float], ...] = ()
-        if self.snoozes is not None:
-            active = self.snoozes()
-            if active:
-                multi = len(view.nodes) > 1
-                snoozed = tuple(
-                    (names.label(p, multi), active[(p.node, p.full_name)])
-                    for p in view.processes
-                    if (p.node, p.full_name) in active
-                )
-        found = self.usage([n.node for n in view.nodes if not n.error]) if self.usage else {}
-        usage = tuple(found[n.node] for n in view.nodes if n.node in found)
-        return snoozed, usage, self.state_health() or ""
+        if active:
+            multi = len(view.nodes) > 1
+            snoozed = tuple(
+                (names.label(p, multi), active[(p.node, p.full_name)])
+                for p in view.processes
+                if (p.node, p.full_name) in active
+            )
+        usage = tuple(found[n.node] for n in view.nodes if not n.error and n.node in found)
+        return StatusReply(view, fresh, command.page, snoozed, problem, usage)
+
+    def _status_extras(self) -> StatusExtras:
+        active = self.snoozes() if self.snoozes is not None else {}
+        found = self.usage(list(self.processes.fleet.clients)) if self.usage else {}
+        return active, found, self.state_health() or ""
 
     def _info(self, access: Access, command: Command) -> Reply:
         return DetailsReply(self.processes.info(access, command.args[0]))

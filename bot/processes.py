@@ -109,9 +109,16 @@ class ProcessService:
 
     # --- reading -----------------------------------------------------------------------
 
-    def status(self, access: Access, pattern: str = "", fresh: bool = False) -> StatusView:
+    def status(
+        self,
+        access: Access,
+        pattern: str = "",
+        fresh: bool = False,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> StatusView:
+        """`meanwhile()` runs while the nodes are read (the dispatcher asks the state then)."""
         _, node = names.split_node(pattern) if pattern else ("", None)
-        statuses = self.fleet.status(self.fleet.nodes_for(node), fresh=fresh)
+        statuses = self.fleet.status(self.fleet.nodes_for(node), fresh=fresh, meanwhile=meanwhile)
         # Same grants, same pattern, same read: the same view (see the module docstring).
         key = (access.grants, pattern, tuple(Same(s) for s in statuses))
         visible, shown, totals = self._views.get(key, lambda: _view(access, statuses, pattern))

@@ -33,7 +33,8 @@ lock; these are the places where supbot does less than the obvious code would.
    set of grants, and hands out the very same tuples — what makes 3. hit.
 6. **Status extras, once a second** (bot/dispatch.py, `EXTRAS_EVERY`). What is cached: what a
    status answer shows beside the processes — snoozes in force, memory/CPU sampled on remote
-   hosts, the state database's health. Key: the view's tuples (5.) and the current second.
+   hosts, the state database's health, asked while the nodes are read. Key: the current
+   second.
    How long: at most a second, and only until another command runs in the process (a snooze
    set here shows at once; one set through another process or replica within a second) or the
    state database's condition (full, unreachable, fine) changes. Why: three
@@ -97,8 +98,8 @@ def status_payload(
     key = (
         Same(view.processes),  # the same read and grants give the very same tuple
         Same(view.nodes),
-        Same(reply.snoozed),  # the same extras (bot/dispatch.py) for a second
-        Same(reply.usage),
+        reply.snoozed,  # what the state adds (bot/dispatch.py): a few small values
+        reply.usage,
         reply.state_problem,
         view.pattern,
         round(view.cache_age),

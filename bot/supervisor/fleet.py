@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -59,10 +59,18 @@ class Fleet:
     def multi_node(self) -> bool:
         return len(self.clients) > 1
 
-    def status(self, nodes: Iterable[str] | None = None, fresh: bool = False) -> list[NodeStatus]:
-        """One NodeStatus per node (error set when unreachable), fetched in parallel."""
+    def status(
+        self,
+        nodes: Iterable[str] | None = None,
+        fresh: bool = False,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> list[NodeStatus]:
+        """One NodeStatus per node (error set when unreachable), fetched in parallel;
+        `meanwhile()` runs while the reads are in flight."""
         chosen = list(nodes) if nodes is not None else list(self.clients)
         futures = [self._status_future(name, fresh) for name in chosen]
+        if meanwhile is not None:
+            meanwhile()
         return [f.result() for f in futures]
 
     def _status_future(self, name: str, fresh: bool) -> Future[NodeStatus]:
