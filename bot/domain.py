@@ -79,9 +79,10 @@ class ProcessInfo:
 class NodeStatus:
     node: str
     processes: tuple[ProcessInfo, ...]
-    fetched_at: float
+    fetched_at: float  # when the read began
     error: str | None = None
     local: bool = False
+    answered_at: float = 0.0  # when its answer had arrived (0: not known)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from bot import errors
+from bot.asked import asking
 from bot.config import NodeSettings
 from bot.domain import NodeStatus, ProcessInfo
 from bot.embedded import EmbeddedSupervisor
@@ -602,5 +603,35 @@ def test_a_poll_of_a_node_that_is_down_raises_and_users_see_the_error(tmp_path: 
         with pytest.raises(errors.NodeUnreachable):
             fleet.read_now("gone")
         assert fleet.status(fresh=True)[0].error
+    finally:
+        fleet.close()
+
+
+def test_a_fresh_status_takes_a_read_that_ended_after_it_was_asked(
+    sv: EmbeddedSupervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler that starts late (20 askers on 2 cores) answers as asked on arrival: a read
+    in flight then is fresh enough; one that had ended before is not (bot/asked.py)."""
+    fleet = Fleet([sv.node()], cache_ttl=60)
+    client = fleet.clients["local"]
+    real = client.all_processes
+    calls: list[float] = []
+
+    def counting() -> tuple[ProcessInfo, ...]:
+        calls.append(time.time())
+        return real()
+
+    monkeypatch.setattr(client, "all_processes", counting)
+    try:
+        arrived = time.time()  # the question arrives; its handler runs after the read below
+        first = fleet.status(fresh=True)[0]
+        with asking(arrived):
+            assert fleet.status(fresh=True)[0] is first
+        assert len(calls) == 1
+        with asking(time.time()):  # asked after that read ended: supervisord is asked again
+            again = fleet.status(fresh=True)[0]
+        assert again is not first and len(calls) == 2
+        assert fleet.status(fresh=True)[0] is not again  # no arrival time: asked now
+        assert len(calls) == 3
     finally:
         fleet.close()

@@ -43,6 +43,10 @@ def build_bot(
         # Socket Mode needs no signing secret: the WebSocket itself is authenticated. In HTTP
         # mode this is the second signature check (bot/slack/fastpath.py says why).
         request_verification_enabled=not socket_mode,
+        # HTTP mode answers 200 before Bolt runs (bot/slack/fastpath.py, 1.), so the listener
+        # runs in that dispatch thread, not handed to yet another one; Socket Mode acks through
+        # Bolt, which must then not wait for the listener.
+        process_before_response=not socket_mode,
         # Bolt's auth.test at construction would make a Slack outage fatal at start;
         # SlackLink confirms the token in the background and /healthz reports it.
         token_verification_enabled=False,

@@ -3,11 +3,13 @@
 An incident brings 20 people typing `/sup status` at once into one process with one interpreter
 lock; these are the places where supbot does less than the obvious code would.
 
-1. **The early 200** (HTTP mode, `serve --http`). supbot's slash-command and button listeners
-   always `ack()` with an empty body, so for those two kinds (`acked_at_once`) the ASGI endpoint
-   (bot/slack/web.py) answers 200 itself as soon as the signature checks out, and hands the
-   request to Bolt on a worker pool (`dispatch_after_ack`): an ack never waits behind other
-   users' work. Events and anything else still get Bolt's own response.
+1. **The early 200** (HTTP mode, `serve --http`). supbot's slash-command, button and event
+   listeners always `ack()` with an empty body, so for those kinds (`acked_at_once`) the ASGI
+   endpoint (bot/slack/web.py) answers 200 itself as soon as the signature checks out, and
+   hands the request to Bolt on a worker pool (`dispatch_after_ack`): an ack never waits behind
+   other users' work. Bolt runs with `process_before_response` in HTTP mode, so the listener
+   runs in that pool's thread (one thread hop per request, not two). Anything else (URL
+   verification) still gets Bolt's own response.
 2. **Two signature checks.** The endpoint checks Slack's signature on the raw bytes
    (bot/slack/signature.py) before the early 200 — a forged request must never be acked, and
    slack-sdk's verifier raises on a non-UTF-8 body or timestamp. Bolt's RequestVerification
@@ -40,6 +42,12 @@ lock; these are the places where supbot does less than the obvious code would.
    state database's condition (full, unreachable, fine) changes. Why: three
    state queries, ~2 ms of CPU, were a third of the bot's work per asker when 20 ask at once.
 
+7. **Asked on arrival** (bot/asked.py). The early 200 notes when the request arrived
+   (`RECEIVED_AT` in Bolt's context) and `/sup` answers as asked then: a `--fresh` read that
+   was in flight at that moment (or began later) answers it, even if its handler only got
+   the interpreter lock after that read ended — else those late handlers would each ask
+   supervisord again.
+
 Not here: `Fleet` (bot/supervisor/fleet.py) keeps its per-node status cache (`status_cache_ttl`)
 and shares one in-flight `getAllProcessInfo` among concurrent askers of a node — also across
 the processes of a host, e.g. `serve --workers` (bot/supervisor/shared_reads.py), and with the
@@ -58,7 +66,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, Respond
-from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
+from slack_bolt.request.payload_utils import is_block_actions, is_event, is_slash_command
 
 from bot.memo import Memo, Same
 from bot.replies import StatusReply
@@ -66,13 +74,15 @@ from bot.slack.webapi import Payload
 
 log = logging.getLogger("supbot.slack")
 
+RECEIVED_AT = "supbot_received_at"  # Bolt context key: epoch seconds the request arrived
 _status_payloads: Memo[Payload] = Memo(16)
 _encoded: Memo[bytes] = Memo(16)
 
 
 def acked_at_once(body: dict[str, Any]) -> bool:
-    """Slash commands and button clicks: supbot's listeners ack them with an empty 200."""
-    return is_slash_command(body) or is_block_actions(body)
+    """Slash commands, button clicks and events: supbot's listeners ack them with an empty
+    200 (Bolt acks events itself)."""
+    return is_slash_command(body) or is_block_actions(body) or is_event(body)
 
 
 def dispatch_after_ack(app: App, workers: Executor, request: BoltRequest) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.slack.fastpath import acked_at_once, dispatch_after_ack
+from bot.slack.fastpath import RECEIVED_AT, acked_at_once, dispatch_after_ack
 from bot.slack.signature import refusal
 from bot.web.health import Health
 from bot.web.limits import SLACK_MAX_BODY, BodyLimit
@@ -56,6 +57,7 @@ def http_app(
     workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt-dispatch")
 
     async def events(request: Request) -> Response:
+        received = time.time()  # when it was asked (bot/asked.py)
         try:
             body = await request.body()  # bounded by BodyLimit
         except ClientDisconnect:
@@ -70,6 +72,7 @@ def http_app(
         if bolt_request is None:
             return PlainTextResponse("Malformed Slack request.", status_code=400)
         if acked_at_once(bolt_request.body):  # the early 200: see bot/slack/fastpath.py
+            bolt_request.context[RECEIVED_AT] = received
             dispatch_after_ack(app, workers, bolt_request)
             return Response(status_code=200)
         bolt_response = await run_in_threadpool(app.dispatch, bolt_request)

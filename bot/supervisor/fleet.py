@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from bot import errors, names
+from bot.asked import asked_at
 from bot.config import NodeSettings
 from bot.domain import NodeStatus, ProcessInfo
 from bot.supervisor.client import NodeClient
@@ -75,16 +76,21 @@ class Fleet:
 
     def _status_future(self, name: str, fresh: bool) -> Future[NodeStatus]:
         client = self.client(name)
+        asked = asked_at()
         with self._lock:
             cached = self._cache.get(name)
-            if not fresh and cached and time.time() - cached.fetched_at < self.cache_ttl:
+            if cached is not None and (
+                cached.answered_at >= asked  # in flight when asked: as fresh (bot/asked.py)
+                if fresh
+                else time.time() - cached.fetched_at < self.cache_ttl
+            ):
                 done: Future[NodeStatus] = Future()
                 done.set_result(cached)
                 return done
             running = self._inflight.get(name)
             if running is not None:
                 return running
-            future = self._pool.submit(self._read, client)
+            future = self._pool.submit(self._read, client, asked)
             self._inflight[name] = future
         return future
 
@@ -117,9 +123,9 @@ class Fleet:
             raise failed[0]
         return status.processes
 
-    def _read(self, client: NodeClient) -> NodeStatus:
+    def _read(self, client: NodeClient, asked: float) -> NodeStatus:
         try:
-            status = self._fetch(client)
+            status = self._fetch(client, asked=asked)
         finally:
             # even a bug must not leave a failed read in flight for every later asker
             with self._lock:
@@ -127,10 +133,15 @@ class Fleet:
         return status
 
     def _fetch(
-        self, client: NodeClient, join: bool = True, failed: list[errors.SupbotError] | None = None
+        self,
+        client: NodeClient,
+        join: bool = True,
+        failed: list[errors.SupbotError] | None = None,
+        asked: float | None = None,
     ) -> NodeStatus:
         if self._shared is not None:
-            status = self._shared.read(client.name, lambda: self._ask(client, failed), join)
+            ask = lambda: self._ask(client, failed)  # noqa: E731
+            status = self._shared.read(client.name, ask, join, asked)
         else:
             status = self._ask(client, failed)
         if status.error is None:
@@ -153,7 +164,7 @@ class Fleet:
             if failed is not None:
                 failed.append(exc)
             return NodeStatus(client.name, (), started, str(exc), client.local)
-        return NodeStatus(client.name, processes, started, None, client.local)
+        return NodeStatus(client.name, processes, started, None, client.local, time.time())
 
     def invalidate(self, node: str | None = None) -> None:
         """Forget cached status after an action, so the next read is fresh."""

@@ -39,11 +39,18 @@ class SharedReads:
         self.directory = directory
         self._usable: bool | None = None  # found out at the first read
 
-    def read(self, node: str, fetch: Callable[[], NodeStatus], join: bool = True) -> NodeStatus:
-        """`fetch()`, or the answer of the same read another process has in flight.
-        `join=False`: wait for that read to end, then `fetch()` (a read that starts now), and
-        still share it with those who ask meanwhile."""
-        asked = time.time()
+    def read(
+        self,
+        node: str,
+        fetch: Callable[[], NodeStatus],
+        join: bool = True,
+        asked: float | None = None,
+    ) -> NodeStatus:
+        """`fetch()`, or the answer of the same read another process has in flight (one that
+        ended after `asked`, by default now: bot/asked.py). `join=False`: wait for that read to
+        end, then `fetch()` (a read that starts now), and still share it with those who ask
+        meanwhile."""
+        asked = time.time() if asked is None else asked
         lock = self._open_lock(node)
         if lock is None:
             return fetch()
@@ -85,6 +92,7 @@ class SharedReads:
                 "fetched_at": status.fetched_at,
                 "error": status.error,
                 "local": status.local,
+                "answered_at": status.answered_at,
             }
             temporary.write_text(json.dumps(shared))
             os.replace(temporary, path)
@@ -102,6 +110,7 @@ class SharedReads:
                 fetched_at=found["fetched_at"],
                 error=found["error"],
                 local=found["local"],
+                answered_at=found["answered_at"],
             )
         except (OSError, ValueError, TypeError, KeyError):
             return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import errors
+from bot.asked import asking
+from bot.slack.fastpath import RECEIVED_AT
 from handlers import compose
 from handlers.context import SlackBot
 from handlers.flow import audit_refusal, run_sup
@@ -15,9 +17,10 @@ from handlers.outlets import SlashOutlet
 
 def register(app: App, bot: SlackBot) -> None:
     @app.command("/sup")
-    def sup(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def sup(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()  # nothing to show yet: Slack needs the 200 within 3 s, the work comes after
-        handle(bot, command, respond)
+        with asking(context.get(RECEIVED_AT)):  # when it arrived (bot/slack/fastpath.py, 7.)
+            handle(bot, command, respond)
 
 
 def handle(bot: SlackBot, command: dict[str, Any], respond: Respond) -> None:
