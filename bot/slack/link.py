@@ -2,7 +2,10 @@
 
 `serve` must start and keep serving while Slack is down (Bolt would call auth.test once at
 construction and give up), so the check runs here: one log line when the link goes down or
-its reason changes, one when it comes back; /healthz reports `slack` until it is confirmed.
+its reason changes, one when it comes back; /readyz reports `slack` until it is confirmed.
+Once confirmed it looks again every RECHECK seconds — and within SUSPECT_AFTER of any Web API
+call of this process that Slack did not answer (bot/slack/api_errors.py), so /readyz says so
+in seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.slack import api_errors
+
 log = logging.getLogger("supbot.slack")
 
 FIRST_RETRY = 1.0
 MAX_RETRY = 60.0
 RECHECK = 120.0  # once confirmed, how often to look again
+SUSPECT_AFTER = 1.0  # a call Slack did not answer: look again this soon (failures coalesce)
 
 
 def describe(exc: Exception) -> str:
@@ -39,14 +45,22 @@ class SlackLink:
         self.client = client
         self._problem: str | None = "auth.test not yet confirmed"
         self._stop = threading.Event()
+        self._suspect = threading.Event()
         self._thread = threading.Thread(target=self._run, name="slack-link", daemon=True)
+        self._unwatch = api_errors.watch(self._failed)
 
     def start(self) -> SlackLink:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._unwatch()
         self._stop.set()
+        self._suspect.set()
+
+    def _failed(self, _method: str, error: str) -> None:
+        if api_errors.unreachable(error):
+            self._suspect.set()
 
     def down(self) -> dict[str, str]:
         """For /healthz: {"slack": why} until auth.test has succeeded, and while it fails."""
@@ -73,7 +87,9 @@ class SlackLink:
         while not self._stop.is_set():
             if self.check():
                 delay = FIRST_RETRY
-                self._stop.wait(RECHECK)
+                self._suspect.clear()
+                if self._suspect.wait(RECHECK):  # a call Slack did not answer: look now
+                    self._stop.wait(SUSPECT_AFTER)
             else:
                 self._stop.wait(delay)
                 delay = min(delay * 2, MAX_RETRY)

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 
 from bot.slack import api_errors
 
@@ -38,8 +38,7 @@ def update(client: WebClient, channel: str, ts: str, payload: Payload) -> bool:
 def _failed(method: str, exc: Exception) -> str:
     """Counts the failure; Slack's error code (not_in_channel, …) or the transport error,
     never a token."""
-    why = str(exc.response.get("error")) if isinstance(exc, SlackApiError) else ""
-    why = why or api_errors.error_of(exc)
+    why = api_errors.error_of(exc)
     api_errors.count(method, why)
     return why
 

@@ -137,3 +137,19 @@ def test_metrics_are_served_next_to_slack_events(api: Api) -> None:
         assert value(m, "supbot_process_state", **proc("web"), state="RUNNING") == 1
     finally:
         stop(served)
+
+
+def test_a_slack_outage_is_counted_by_status_not_by_its_error_page(api: Api) -> None:
+    slack = FakeSlack().start()
+    try:
+        client = WebClient(token="xoxb-test", base_url=slack.url)
+        before = scrape(api.base)
+        slack.outage()  # a 503 with an HTML page, as a proxy in front of Slack answers
+        assert webapi.post(client, "C0OPS", {"text": "hi"}) is None
+    finally:
+        slack.stop()
+    m = scrape(api.base)
+    key = {"method": "chat.postMessage", "error": "http_503"}
+    had = value(before, "supbot_slack_api_errors_total", **key) or 0
+    assert value(m, "supbot_slack_api_errors_total", **key) == had + 1
+    assert "non-JSON" not in m and "<html>" not in m

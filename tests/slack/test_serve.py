@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -105,3 +106,48 @@ def _get_json(url: str) -> dict:
             return dict(json.load(response))
     except urllib.error.HTTPError as error:
         return dict(json.load(error))
+
+
+def test_readyz_says_slack_is_down_seconds_after_a_call_it_did_not_answer(
+    supervisor, tmp_path, fake_slack: FakeSlack
+):
+    """Once confirmed, auth.test is repeated every 2 minutes; a Web API call that Slack does
+    not answer makes serve look again at once, so /readyz (a load balancer, a probe) knows."""
+    (tmp_path / "supbot.toml").write_text(basic_toml(supervisor))
+    port = free_port()
+    proc = serve(
+        tmp_path, slack_env(fake_slack), "--http", "--host", "127.0.0.1", "--port", str(port)
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _get(base + "/readyz") == 200, 30, 0.1)
+
+        def slash(text: str) -> str:
+            response_url = fake_slack.response_url()
+            body = slash_body(text, "U0OPER", "C0OPS", response_url)
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                **signed_headers(body, SECRET),
+            }
+            request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+            return "/" + response_url.split("/", 3)[3]
+
+        path = slash("status")  # Bolt's own auth.test, once, while Slack answers
+        fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
+        fake_slack.outage()  # chat.* answers 503 …
+        fake_slack.fail("auth.test", 503, "")  # … and so does auth.test
+        started = time.monotonic()
+        # An operator's restart posts its progress line with chat.postMessage: 503.
+        path = slash("restart worker:worker_00")
+        fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
+        wait_until(lambda: _get(base + "/readyz") == 503, 15, 0.1)
+        assert time.monotonic() - started < 15  # not the 2-minute recheck
+        assert "slack" in _get_json(base + "/readyz")["down"]
+        fake_slack.recover()
+        wait_until(lambda: _get(base + "/readyz") == 200, 30, 0.2)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "Traceback" not in err
