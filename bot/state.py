@@ -273,6 +273,13 @@ class Store:
         with self.connect() as db:
             heartbeats.beat(db, name, detail, lease, self.now(db))
 
+    def live(self, prefix: str) -> int:
+        """How many `prefix…` roles (`serve:`: replicas) hold a lease now."""
+        from bot.storage import heartbeats
+
+        with self.connect() as db:
+            return heartbeats.live(db, prefix, self.now(db))
+
     def last_heartbeat(self, name: str) -> Mapping[str, Any] | None:
         from bot.storage import heartbeats
 

@@ -10,31 +10,60 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 
+from bot.errors import StateUnavailable
 from bot.slack.webapi import Payload, update
 
 
 class UpdateBudget:
-    """A token bucket for progress edits: `per_minute` on average, bursts of `burst`."""
+    """A token bucket for progress edits: `per_minute` on average, bursts of `burst`.
+
+    Slack's limit is the workspace's, whoever calls: with `shares` (how many processes draw on
+    it now: serve's workers × the live replicas), this process takes its share, asked again
+    every SHARES_EVERY seconds (a replica that joins or dies changes it; when the state cannot
+    say, the last answer stands)."""
 
     PER_MINUTE = 40.0  # of Slack's ~50 a minute, leaving room for final edits
+    SHARES_EVERY = 10.0
 
-    def __init__(self, per_minute: float = PER_MINUTE, burst: int = 5) -> None:
+    def __init__(
+        self,
+        per_minute: float = PER_MINUTE,
+        burst: int = 5,
+        shares: Callable[[], int] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_minute, self.full_burst = per_minute, float(burst)
         self.rate, self.burst = per_minute / 60.0, float(burst)
-        self._tokens, self._at = self.burst, time.monotonic()
+        self.shares, self.clock = shares, clock
+        self._tokens, self._at = self.burst, clock()
+        self._asked = -self.SHARES_EVERY
         self._lock = threading.Lock()
 
     def take(self) -> bool:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
+            if self.shares is not None and now - self._asked >= self.SHARES_EVERY:
+                self._share(now)
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
             self._at = now
             if self._tokens < 1:
                 return False
             self._tokens -= 1
             return True
+
+    def _share(self, now: float) -> None:
+        assert self.shares is not None
+        self._asked = now
+        try:
+            shares = max(1, self.shares())
+        except StateUnavailable:
+            return
+        self.rate = self.per_minute / 60.0 / shares
+        self.burst = max(1.0, self.full_burst / shares)
 
 
 class LiveMessage:

@@ -202,6 +202,7 @@ def _serve_here(
 ) -> None:
     """Answer Slack from this process: over HTTP (on `sock` when given) or Socket Mode.
     `leads`: the singleton loops this process runs (a worker runs none: its parent does)."""
+    from bot.ha.replica import PREFIX
     from bot.ha.status import lease_detail
     from bot.slack.app import build_bot
     from bot.slack.link import SlackLink
@@ -209,8 +210,9 @@ def _serve_here(
     from bot.web.health import Health, nodes_check, state_check
 
     bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
-    if args.workers > 1:  # chat.update's limit is the workspace's: each worker gets its share
-        bot.updates = UpdateBudget(per_minute=UpdateBudget.PER_MINUTE / args.workers)
+    # chat.update's limit is the workspace's: each worker of each live replica gets its share
+    workers = max(1, args.workers)
+    bot.updates = UpdateBudget(shares=lambda: workers * runtime.services.store.live(PREFIX))
     link = SlackLink(bot.client).start()
     health = Health(
         link.down,

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from bot.runs.alive import HOST, my_start
 from bot.storage.tables import heartbeats
@@ -40,6 +40,12 @@ def judged(db: Connection, name: str, now: float, grace: float) -> tuple[float, 
         return None
     until = float(row["lease_until"]) or float(row["seen"]) + grace
     return float(row["seen"]), now < until
+
+
+def live(db: Connection, prefix: str, now: float) -> int:
+    """How many `prefix…` heartbeats hold a lease at database time `now`."""
+    alive = heartbeats.c.name.startswith(prefix, autoescape=True) & (heartbeats.c.lease_until > now)
+    return int(db.execute(select(func.count()).where(alive)).scalar_one())
 
 
 def stopped(db: Connection, name: str, pid: int) -> None:
