@@ -7,10 +7,14 @@ import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web import SlackResponse
 
 import handlers.actions
 import handlers.commands
@@ -33,12 +37,24 @@ def build_bot(
     follow_duration: float = 300.0,
     workers: int = 32,
     client: WebClient | None = None,
+    identity_dir: Path | None = None,
 ) -> SlackBot:
-    """The Bolt app with every handler registered; `bot.app` is what the servers run."""
-    client = client or make_web_client(secrets)
+    """The Bolt app with every handler registered; `bot.app` is what the servers run.
+    `identity_dir`: where this host keeps the bot's identity (bot/slack/identity.py)."""
+    client = client or make_web_client(secrets, identity_dir=identity_dir)
     app = App(
         name="supbot",
-        client=client,
+        # Bolt builds each request's client from this one and takes the token from
+        # `authorize`, which answers from the identity Slack gave last (bot/slack/identity.py):
+        # no auth.test round trip per process, and commands still answered while the Web API
+        # is down. Supbot's own calls use `client`.
+        client=WebClient(
+            base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers
+        ),
+        authorize=_authorize(client, secrets.bot_token),
+        user_facing_authorize_error_message=(
+            "supbot cannot reach Slack's Web API to confirm who it is; try again in a minute."
+        ),
         signing_secret=secrets.signing_secret,
         # Socket Mode needs no signing secret: the WebSocket itself is authenticated. In HTTP
         # mode this is the second signature check (bot/slack/fastpath.py says why).
@@ -61,6 +77,22 @@ def build_bot(
     handlers.views.register(app, bot)
     app.error(apologise)
     return bot
+
+
+def _authorize(client: WebClient, token: str) -> Callable[..., AuthorizeResult]:
+    """Bolt's `authorize`: the bot's identity, asked once per process (remembered on the host
+    when `client` is supbot's); None while it cannot be known (Bolt says so to the user)."""
+    known: list[SlackResponse] = []
+
+    def authorize() -> AuthorizeResult | None:
+        if not known:
+            try:
+                known.append(client.auth_test())
+            except (SlackClientError, OSError):  # Bolt logs it, SlackLink says why
+                return None
+        return AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=known[0])
+
+    return cast(Callable[..., AuthorizeResult], authorize)  # Bolt handles None: "not found"
 
 
 def apologise(

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack import api_errors
+from bot.slack.identity import SlackIdentity
 
 log = logging.getLogger("supbot.slack")
 
@@ -70,13 +71,16 @@ class SlackLink:
     def check(self) -> bool:
         """One auth.test; logs only when the state changes."""
         try:
-            who = self.client.auth_test()
+            who = self.client.api_call("auth.test")  # Slack itself, never a remembered answer
         except (SlackClientError, OSError) as exc:  # URLError is an OSError
             problem = f"auth not yet confirmed: {describe(exc)}; retrying"
             if problem != self._problem:
                 log.warning("Slack is not usable yet: %s", problem)
             self._problem = problem
             return False
+        identity = getattr(self.client, "identity", None)
+        if isinstance(identity, SlackIdentity):
+            identity.remember(who)  # Bolt's first request in a process started later needs it
         if self._problem is not None:
             log.info("Slack auth confirmed: bot @%s in %s", who.get("user"), who.get("team"))
         self._problem = None

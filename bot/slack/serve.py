@@ -209,7 +209,12 @@ def _serve_here(
     from bot.slack.live import UpdateBudget
     from bot.web.health import Health, nodes_check, state_check
 
-    bot = build_bot(runtime, runtime.settings.secrets, socket_mode=not args.http)
+    bot = build_bot(
+        runtime,
+        runtime.settings.secrets,
+        socket_mode=not args.http,
+        identity_dir=runtime.settings.storage.dir,
+    )
     # chat.update's limit is the workspace's: each worker of each live replica gets its share
     workers = max(1, args.workers)
     bot.updates = UpdateBudget(shares=lambda: workers * runtime.services.store.live(PREFIX))

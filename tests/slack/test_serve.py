@@ -151,3 +151,47 @@ def test_readyz_says_slack_is_down_seconds_after_a_call_it_did_not_answer(
         proc.terminate()
         _, err = proc.communicate(timeout=20)
     assert "Traceback" not in err
+
+
+def test_a_replica_started_while_slack_is_down_still_takes_commands(
+    supervisor, tmp_path, fake_slack: FakeSlack
+):
+    """Bolt asks auth.test before a process's first request and drops it when Slack does not
+    answer. What Slack said last on this host (no secret: team and bot ids) answers instead,
+    so a replica or worker started during a Web API outage still answers via response_url."""
+    (tmp_path / "supbot.toml").write_text(basic_toml(supervisor))
+
+    def start() -> tuple[object, str]:
+        port = free_port()
+        args = ("--http", "--host", "127.0.0.1", "--port", str(port))
+        return serve(tmp_path, slack_env(fake_slack), *args), f"http://127.0.0.1:{port}"
+
+    first, base = start()
+    try:
+        wait_until(lambda: _get(base + "/readyz") == 200, 30, 0.1)  # Slack confirmed once
+    finally:
+        first.terminate()  # type: ignore[attr-defined]
+        first.communicate(timeout=20)  # type: ignore[attr-defined]
+    assert list((tmp_path / "state").glob("slack-identity-*.json"))
+    fake_slack.fail("auth.test", 503, "")  # the Web API is down; response_url still works
+    proc, base = start()
+    try:
+        wait_until(lambda: _get(base + "/healthz") == 200, 30, 0.1)
+        assert _get(base + "/readyz") == 503  # it says Slack is down …
+        response_url = fake_slack.response_url()
+        body = slash_body("status", "U0OPER", "C0OPS", response_url)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            **signed_headers(body, SECRET),
+        }
+        request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        path = "/" + response_url.split("/", 3)[3]
+        # … and answers all the same
+        fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
+    finally:
+        proc.terminate()  # type: ignore[attr-defined]
+        _, err = proc.communicate(timeout=20)  # type: ignore[attr-defined]
+    assert "Traceback" not in err
+    assert "Failed to authorize" not in err
