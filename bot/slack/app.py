@@ -14,14 +14,13 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
-from slack_sdk.web import SlackResponse
 
 import handlers.actions
 import handlers.commands
 import handlers.events
 import handlers.views
 from bot.config import Secrets
-from bot.slack.client import make_web_client
+from bot.slack.client import IdentifiedWebClient, make_web_client
 from bot.slack.follow import FollowManager
 from handlers.context import ServicesSource, SlackBot
 
@@ -36,7 +35,7 @@ def build_bot(
     follow_interval: float = 10.0,
     follow_duration: float = 300.0,
     workers: int = 32,
-    client: WebClient | None = None,
+    client: IdentifiedWebClient | None = None,
     identity_dir: Path | None = None,
 ) -> SlackBot:
     """The Bolt app with every handler registered; `bot.app` is what the servers run.
@@ -79,18 +78,16 @@ def build_bot(
     return bot
 
 
-def _authorize(client: WebClient, token: str) -> Callable[..., AuthorizeResult]:
-    """Bolt's `authorize`: the bot's identity, asked once per process (remembered on the host
-    when `client` is supbot's); None while it cannot be known (Bolt says so to the user)."""
-    known: list[SlackResponse] = []
+def _authorize(client: IdentifiedWebClient, token: str) -> Callable[..., AuthorizeResult]:
+    """Bolt's `authorize`: the bot's identity as `client` remembers it (asked of Slack only
+    until it is known); None while it cannot be known (Bolt says so to the user)."""
 
     def authorize() -> AuthorizeResult | None:
-        if not known:
-            try:
-                known.append(client.auth_test())
-            except (SlackClientError, OSError):  # Bolt logs it, SlackLink says why
-                return None
-        return AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=known[0])
+        try:
+            who = client.auth_test()
+        except (SlackClientError, OSError):  # Bolt logs it, SlackLink says why
+            return None
+        return AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=who)
 
     return cast(Callable[..., AuthorizeResult], authorize)  # Bolt handles None: "not found"
 

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack import api_errors
-from bot.slack.identity import SlackIdentity
+from bot.slack.client import IdentifiedWebClient
 
 log = logging.getLogger("supbot.slack")
 
@@ -78,9 +78,8 @@ class SlackLink:
                 log.warning("Slack is not usable yet: %s", problem)
             self._problem = problem
             return False
-        identity = getattr(self.client, "identity", None)
-        if isinstance(identity, SlackIdentity):
-            identity.remember(who)  # Bolt's first request in a process started later needs it
+        if isinstance(self.client, IdentifiedWebClient):  # for a process started later
+            self.client.identity.remember(who)
         if self._problem is not None:
             log.info("Slack auth confirmed: bot @%s in %s", who.get("user"), who.get("team"))
         self._problem = None

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from fnmatch import fnmatchcase
+from functools import partial
 from pathlib import Path
 
 from bot import errors, names
@@ -140,8 +141,7 @@ class Fleet:
         asked: float | None = None,
     ) -> NodeStatus:
         if self._shared is not None:
-            ask = lambda: self._ask(client, failed)  # noqa: E731
-            status = self._shared.read(client.name, ask, join, asked)
+            status = self._shared.read(client.name, partial(self._ask, client, failed), join, asked)
         else:
             status = self._ask(client, failed)
         if status.error is None:

@@ -99,6 +99,20 @@ def signed_headers(body: str, secret: str = SECRET, timestamp: int | None = None
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
+def post_slash(
+    base: str, fake: FakeSlack, text: str, user: str = "U0OPER", secret: str = SECRET
+) -> str:
+    """A signed `/sup text` from C0OPS to a served bot at `base`, acked 200; returns the
+    response_url path its answer goes to (FakeSlack records it under that path)."""
+    response_url = fake.response_url()
+    body = slash_body(text, user, "C0OPS", response_url)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body, secret)}
+    request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    return "/" + response_url.split("/", 3)[3]
+
+
 @dataclass
 class Sent:
     status: int

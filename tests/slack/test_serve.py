@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
 from tests.conftest import basic_toml, free_port, wait_until
 from tests.fakes.slack import FakeSlack
-from tests.slack.harness import BOT_TOKEN, SECRET, serve, signed_headers, slack_env, slash_body
+from tests.slack.harness import BOT_TOKEN, SECRET, post_slash, serve, slack_env
 
 
 def test_http_mode_refuses_to_start_without_a_signing_secret(supervisor, tmp_path, fake_slack):
@@ -37,16 +38,7 @@ def test_serve_http_answers_a_signed_slash_command(supervisor, tmp_path, fake_sl
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _get(base + "/healthz") == 200, 30, 0.1)
-        response_url = fake_slack.response_url()
-        body = slash_body("status", "U0OPER", "C0OPS", response_url)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            **signed_headers(body, SECRET),
-        }
-        request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
-        path = "/" + response_url.split("/", 3)[3]
+        path = post_slash(base, fake_slack, "status")
         fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
     finally:
         proc.terminate()
@@ -80,16 +72,7 @@ def test_serve_http_starts_while_slack_is_down_and_recovers(supervisor, tmp_path
         assert proc.poll() is None  # still serving, not dead
         fake = FakeSlack(port=slack_port).start()
         wait_until(lambda: _get(base + "/readyz") == 200, 90, 0.2)
-        response_url = fake.response_url()
-        body = slash_body("status", "U0OPER", "C0OPS", response_url)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            **signed_headers(body, SECRET),
-        }
-        request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
-        path = "/" + response_url.split("/", 3)[3]
+        path = post_slash(base, fake, "status")
         fake.wait_call("response", "worker_00", where=lambda c: c.path == path)
     finally:
         proc.terminate()
@@ -121,26 +104,14 @@ def test_readyz_says_slack_is_down_seconds_after_a_call_it_did_not_answer(
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _get(base + "/readyz") == 200, 30, 0.1)
-
-        def slash(text: str) -> str:
-            response_url = fake_slack.response_url()
-            body = slash_body(text, "U0OPER", "C0OPS", response_url)
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                **signed_headers(body, SECRET),
-            }
-            request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
-            with urllib.request.urlopen(request, timeout=5) as response:
-                assert response.status == 200
-            return "/" + response_url.split("/", 3)[3]
-
-        path = slash("status")  # Bolt's own auth.test, once, while Slack answers
+        # Bolt's own auth.test, once, while Slack answers
+        path = post_slash(base, fake_slack, "status")
         fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
         fake_slack.outage()  # chat.* answers 503 …
         fake_slack.fail("auth.test", 503, "")  # … and so does auth.test
         started = time.monotonic()
         # An operator's restart posts its progress line with chat.postMessage: 503.
-        path = slash("restart worker:worker_00")
+        path = post_slash(base, fake_slack, "restart worker:worker_00")
         fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
         wait_until(lambda: _get(base + "/readyz") == 503, 15, 0.1)
         assert time.monotonic() - started < 15  # not the 2-minute recheck
@@ -161,7 +132,7 @@ def test_a_replica_started_while_slack_is_down_still_takes_commands(
     so a replica or worker started during a Web API outage still answers via response_url."""
     (tmp_path / "supbot.toml").write_text(basic_toml(supervisor))
 
-    def start() -> tuple[object, str]:
+    def start() -> tuple[subprocess.Popen[str], str]:
         port = free_port()
         args = ("--http", "--host", "127.0.0.1", "--port", str(port))
         return serve(tmp_path, slack_env(fake_slack), *args), f"http://127.0.0.1:{port}"
@@ -170,28 +141,19 @@ def test_a_replica_started_while_slack_is_down_still_takes_commands(
     try:
         wait_until(lambda: _get(base + "/readyz") == 200, 30, 0.1)  # Slack confirmed once
     finally:
-        first.terminate()  # type: ignore[attr-defined]
-        first.communicate(timeout=20)  # type: ignore[attr-defined]
+        first.terminate()
+        first.communicate(timeout=20)
     assert list((tmp_path / "state").glob("slack-identity-*.json"))
     fake_slack.fail("auth.test", 503, "")  # the Web API is down; response_url still works
     proc, base = start()
     try:
         wait_until(lambda: _get(base + "/healthz") == 200, 30, 0.1)
         assert _get(base + "/readyz") == 503  # it says Slack is down …
-        response_url = fake_slack.response_url()
-        body = slash_body("status", "U0OPER", "C0OPS", response_url)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            **signed_headers(body, SECRET),
-        }
-        request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
-        path = "/" + response_url.split("/", 3)[3]
+        path = post_slash(base, fake_slack, "status")
         # … and answers all the same
         fake_slack.wait_call("response", "worker_00", where=lambda c: c.path == path)
     finally:
-        proc.terminate()  # type: ignore[attr-defined]
-        _, err = proc.communicate(timeout=20)  # type: ignore[attr-defined]
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
     assert "Traceback" not in err
     assert "Failed to authorize" not in err

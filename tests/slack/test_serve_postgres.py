@@ -9,7 +9,7 @@ import urllib.request
 
 from tests.conftest import basic_toml, free_port, wait_until
 from tests.fakes.slack import FakeSlack
-from tests.slack.harness import SECRET, serve, signed_headers, slack_env, slash_body
+from tests.slack.harness import post_slash, serve, slack_env
 from tests.storage.postgres import PostgresServer
 
 
@@ -45,15 +45,7 @@ def test_serve_starts_while_postgresql_is_down_and_carries_on(
         assert proc.poll() is None  # serving, not dead
         server.start()
         wait_until(lambda: _health(base + "/readyz")[0] == 200, 60, 0.2)
-        response_url = fake_slack.response_url()
-        body_text = slash_body("restart idle", "U0OPER", "C0OPS", response_url)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            **signed_headers(body_text, SECRET),
-        }
-        request = urllib.request.Request(base + "/slack/events", body_text.encode(), headers)
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
+        post_slash(base, fake_slack, "restart idle")
         fake_slack.wait_call("chat.update", "Restarted by <@U0OPER>", timeout=30)
         import psycopg
 

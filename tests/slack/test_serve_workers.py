@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import basic_toml, free_port, wait_until
 from tests.fakes.slack import FakeSlack
-from tests.slack.harness import serve, signed_headers, slack_env, slash_body
+from tests.slack.harness import post_slash, serve, slack_env
 
 TAKEN = re.compile(r"Slack request taken by pid (\d+)")
 
@@ -40,13 +40,7 @@ class Served:
 
     def slash(self, fake: FakeSlack, text: str, user: str = "U0OPER") -> str:
         """Send a signed /sup command; returns the response_url path its answer goes to."""
-        response_url = fake.response_url()
-        body = slash_body(text, user, "C0OPS", response_url)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
-        request = urllib.request.Request(self.base + "/slack/events", body.encode(), headers)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
-        return "/" + response_url.split("/", 3)[3]
+        return post_slash(self.base, fake, text, user)
 
 
 def _is_worker(process: psutil.Process) -> bool:
